@@ -1,0 +1,24 @@
+/** Shared CLI plumbing: loading a stack and printing configuration errors. */
+import { ConfigError, formatProblem, type Problem } from "../components/errors";
+import { compileTeam, type CompiledTeam } from "../components/compile";
+import { loadStackFile, type StackFile } from "../components/stackConfig";
+
+/** Prints an error the way every command does; returns the exit code. */
+export function reportError(e: unknown): number {
+  if (e instanceof ConfigError) {
+    process.stderr.write(e.message + "\n");
+    return 1;
+  }
+  process.stderr.write(`error: ${(e as Error)?.message ?? String(e)}\n`);
+  return 1;
+}
+
+export function printWarnings(warnings: Problem[]): void {
+  for (const w of warnings) process.stderr.write(formatProblem(w) + "\n");
+}
+
+export function loadCompiledStack(stack: string, dir?: string): { stackFile: StackFile; compiled: CompiledTeam } {
+  const stackFile = loadStackFile(stack, dir);
+  const compiled = compileTeam(stackFile.team);
+  return { stackFile, compiled };
+}

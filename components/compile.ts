@@ -1,0 +1,51 @@
+/**
+ * The pure pipeline from a team definition to everything derived from it: validated spec, Cedar
+ * policies (checked), a ready authorizer and the access matrix. `check`, `render`, the Pulumi
+ * program and the gateway all go through here, so they fail the same way on the same input.
+ */
+import { ConfigError, ProblemList, type Problem } from "./errors";
+import { validateTeam, TEAM_CONFIG_KEY } from "./spec/parse";
+import { checkPolicies, policyRecord, teamPolicies, type CompiledPolicy } from "./cedar/policies";
+import { Authorizer } from "./cedar/authorizer";
+import { accessMatrix, type AccessMatrix } from "./cedar/matrix";
+import type { TeamSpec } from "./spec/types";
+
+export interface CompiledTeam {
+  spec: TeamSpec;
+  policies: CompiledPolicy[];
+  authorizer: Authorizer;
+  matrix: AccessMatrix;
+  warnings: Problem[];
+}
+
+export function authorizerFor(spec: TeamSpec, policies: CompiledPolicy[]): Authorizer {
+  return new Authorizer({
+    policies: policyRecord(policies),
+    entitiesJson: spec.cedar.entitiesJson,
+    groupClaimName: spec.cedar.groupClaimName,
+    roleClaimName: spec.cedar.roleClaimName,
+    groupEntityType: spec.cedar.groupEntityType,
+    serverName: spec.serverName,
+  });
+}
+
+/** Validates the team and its policies; throws ConfigError listing every problem. */
+export function compileTeam(input: unknown, root = TEAM_CONFIG_KEY): CompiledTeam {
+  const problems = new ProblemList();
+  const spec = validateTeam(input, root, problems);
+  if (!spec) {
+    problems.throwIfErrors();
+    throw new ConfigError(problems.items);
+  }
+  const policies = teamPolicies(spec);
+  if (policies.length === 0) {
+    problems.error("policy.none", `${root}.grants`, "no group is granted anything, so every call would be denied (and ToolHive requires at least one policy)", {
+      fix: "grant at least one group, e.g. grants: {developers: {allow: '*'}}",
+    });
+  } else {
+    checkPolicies(spec, policies, problems, root);
+  }
+  problems.throwIfErrors();
+  const authorizer = authorizerFor(spec, policies);
+  return { spec, policies, authorizer, matrix: accessMatrix(spec, authorizer), warnings: problems.warnings };
+}
