@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { matrixToMarkdown } from "../components/cedar/matrix";
-import { loadCompiledStack, printWarnings } from "./output";
+import { loadWholeStack, printWarnings } from "./output";
 
 export function registerCheck(program: Command): void {
   program
@@ -8,12 +8,13 @@ export function registerCheck(program: Command): void {
     .description("validate a stack's config and policies; print the generated Cedar and the access matrix")
     .option("--stack <name>", "stack name (Pulumi.<name>.yaml)", "dev")
     .option("--json", "print the result as JSON")
-    .action((opts: { stack: string; json?: boolean }) => {
-      const { stackFile, compiled } = loadCompiledStack(opts.stack);
-      printWarnings(compiled.warnings);
+    .action(async (opts: { stack: string; json?: boolean }) => {
+      const { stackFile, loaded } = await loadWholeStack(opts.stack);
+      const { compiled } = loaded;
+      printWarnings(loaded.warnings);
       if (opts.json) {
         process.stdout.write(
-          JSON.stringify({ stack: opts.stack, policies: compiled.policies, matrix: compiled.matrix, warnings: compiled.warnings }, null, 2) + "\n",
+          JSON.stringify({ stack: opts.stack, policies: compiled.policies, matrix: compiled.matrix, warnings: loaded.warnings }, null, 2) + "\n",
         );
         return;
       }
@@ -26,7 +27,7 @@ export function registerCheck(program: Command): void {
       out.push("## Cedar policies", "");
       for (const p of compiled.policies) out.push("```cedar", p.text, "```");
       out.push("", "## Access matrix (call_tool)", "", matrixToMarkdown(compiled.matrix));
-      out.push(`ok: ${compiled.policies.length} policies, ${spec.tools.length} tools, ${compiled.warnings.length} warning(s)`);
+      out.push(`ok: ${compiled.policies.length} policies, ${spec.tools.length} tools, ${loaded.warnings.length} warning(s)`);
       process.stdout.write(out.join("\n") + "\n");
     });
 }

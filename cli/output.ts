@@ -17,6 +17,16 @@ export function printWarnings(warnings: Problem[]): void {
   for (const w of warnings) process.stderr.write(formatProblem(w) + "\n");
 }
 
+/** The whole stack, every section validated (team, Okta, Kubernetes, reconcile rules), as preview would. */
+export async function loadWholeStack(stack: string, dir?: string) {
+  const stackFile = loadStackFile(stack, dir);
+  // Loaded lazily: it pulls in the Pulumi SDK, which the core-only commands do not need.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { loadTeam, stackFileConfigView } = require("../components/loadStack") as typeof import("../components/loadStack");
+  return { stackFile, loaded: loadTeam(stackFile.team, stackFileConfigView(stackFile.config)) };
+}
+
+/** The team's core only (groups, grants, policies): enough for why, test and authz. */
 export function loadCompiledStack(stack: string, dir?: string): { stackFile: StackFile; compiled: CompiledTeam } {
   const stackFile = loadStackFile(stack, dir);
   const compiled = compileTeam(stackFile.team);

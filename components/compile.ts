@@ -3,7 +3,7 @@
  * policies (checked), a ready authorizer and the access matrix. `check`, `render`, the Pulumi
  * program and the gateway all go through here, so they fail the same way on the same input.
  */
-import { ConfigError, ProblemList, type Problem } from "./errors";
+import { ProblemList, type Problem } from "./errors";
 import { validateTeam, TEAM_CONFIG_KEY } from "./spec/parse";
 import { checkPolicies, policyRecord, teamPolicies, type CompiledPolicy } from "./cedar/policies";
 import { Authorizer } from "./cedar/authorizer";
@@ -29,14 +29,14 @@ export function authorizerFor(spec: TeamSpec, policies: CompiledPolicy[]): Autho
   });
 }
 
-/** Validates the team and its policies; throws ConfigError listing every problem. */
-export function compileTeam(input: unknown, root = TEAM_CONFIG_KEY): CompiledTeam {
-  const problems = new ProblemList();
+/**
+ * Validates the team and its policies into `problems` (errors and warnings) without throwing, so a
+ * caller can add its own sections' problems and report everything at once. Undefined on any error.
+ */
+export function compileTeamInto(input: unknown, root: string, problems: ProblemList): { compiled?: CompiledTeam; spec?: TeamSpec } {
+  const before = problems.errors.length;
   const spec = validateTeam(input, root, problems);
-  if (!spec) {
-    problems.throwIfErrors();
-    throw new ConfigError(problems.items);
-  }
+  if (!spec) return {};
   const policies = teamPolicies(spec);
   if (policies.length === 0) {
     problems.error("policy.none", `${root}.grants`, "no group is granted anything, so every call would be denied (and ToolHive requires at least one policy)", {
@@ -45,7 +45,15 @@ export function compileTeam(input: unknown, root = TEAM_CONFIG_KEY): CompiledTea
   } else {
     checkPolicies(spec, policies, problems, root);
   }
-  problems.throwIfErrors();
+  if (problems.errors.length > before) return { spec };
   const authorizer = authorizerFor(spec, policies);
-  return { spec, policies, authorizer, matrix: accessMatrix(spec, authorizer), warnings: problems.warnings };
+  return { spec, compiled: { spec, policies, authorizer, matrix: accessMatrix(spec, authorizer), warnings: problems.warnings } };
+}
+
+/** Validates the team and its policies; throws ConfigError listing every problem. */
+export function compileTeam(input: unknown, root = TEAM_CONFIG_KEY): CompiledTeam {
+  const problems = new ProblemList();
+  const { compiled } = compileTeamInto(input, root, problems);
+  problems.throwIfErrors();
+  return compiled!;
 }

@@ -82,6 +82,8 @@ export class Authorizer {
   readonly policyTexts: Record<string, string>;
   private readonly policySetId: string;
   private readonly staticEntities: EntityJson[];
+  /** uidKey of each static entity, computed once (a request drops those its own entities replace). */
+  private readonly staticKeys: string[] = [];
   private readonly groupEntityType: string;
   private readonly resourceParents: TypeAndId[];
 
@@ -101,6 +103,7 @@ export class Authorizer {
       const parsed = JSON.parse(options.entitiesJson || "[]");
       if (!Array.isArray(parsed)) throw new Error("not a JSON array");
       this.staticEntities = parsed as EntityJson[];
+      this.staticKeys = this.staticEntities.map((e) => uidKey(e.uid));
     } catch (e) {
       throw new AuthorizerError("ERR_ENTITIES_JSON", `entitiesJson: ${(e as Error).message}`);
     }
@@ -135,16 +138,24 @@ export class Authorizer {
       { uid: resource, attrs: resourceAttributes(req, argAttrs) as EntityJson["attrs"], parents: this.resourceParents },
     ];
     // Request entities win over entitiesJson (ToolHive overlays them); cedar-wasm rejects duplicates.
-    const taken = new Set(requestEntities.map((e) => uidKey(e.uid)));
-    const entities = this.staticEntities.length
-      ? [...this.staticEntities.filter((e) => !taken.has(uidKey(e.uid))), ...requestEntities]
-      : requestEntities;
+    let entities = requestEntities;
+    if (this.staticEntities.length) {
+      const taken = new Set(requestEntities.map((e) => uidKey(e.uid)));
+      entities = [...this.staticEntities.filter((_, i) => !taken.has(this.staticKeys[i])), ...requestEntities];
+    }
+    // The context is the claim_* keys merged with the arg_* keys (disjoint prefixes); without
+    // arguments it is the principal's attribute record itself (the call is serialised as JSON).
+    let context: Record<string, CedarValue> = claimAttrs;
+    for (const k in argAttrs) {
+      context = Object.assign({}, claimAttrs, argAttrs);
+      break;
+    }
 
     const answer = cedar.statefulIsAuthorized({
       principal,
       action,
       resource,
-      context: { ...claimAttrs, ...argAttrs } as Record<string, never>,
+      context: context as Record<string, never>,
       preparsedPolicySetId: this.policySetId,
       entities,
     });
@@ -165,19 +176,34 @@ export class Authorizer {
   }
 }
 
+const HINTS = ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] as const;
+
+/** Resource attributes in ToolHive's order: hints (tools), then arg_*, then the standard keys, which win. */
 function resourceAttributes(req: AuthzRequest, args: Record<string, CedarValue>): Record<string, CedarValue> {
-  switch (req.action) {
-    case "call_tool": {
-      const hints: Record<string, CedarValue> = {};
-      for (const k of ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] as const) {
-        const v = req.annotations?.[k];
-        if (typeof v === "boolean") hints[k] = v;
-      }
-      return { ...hints, ...args, name: req.resourceId, operation: "call", feature: "tool" };
+  const out: Record<string, CedarValue> = {};
+  const annotations = req.action === "call_tool" ? req.annotations : undefined;
+  if (annotations) {
+    for (const k of HINTS) {
+      const v = annotations[k];
+      if (typeof v === "boolean") out[k] = v;
     }
-    case "get_prompt":
-      return { ...args, name: req.resourceId, operation: "get", feature: "prompt" };
-    case "read_resource":
-      return { ...args, name: req.resourceId, uri: req.resourceId, operation: "read", feature: "resource" };
   }
+  for (const k in args) out[k] = args[k];
+  out.name = req.resourceId;
+  switch (req.action) {
+    case "call_tool":
+      out.operation = "call";
+      out.feature = "tool";
+      break;
+    case "get_prompt":
+      out.operation = "get";
+      out.feature = "prompt";
+      break;
+    case "read_resource":
+      out.uri = req.resourceId;
+      out.operation = "read";
+      out.feature = "resource";
+      break;
+  }
+  return out;
 }

@@ -37,9 +37,15 @@ function advertisedFallback(spec: TeamSpec, ref: ToolRef): string {
   return conflictResolution === "prefix" ? prefixFormat.split("{workload}").join(ref.backend) + renamed : renamed;
 }
 
-function resourceClause(spec: TeamSpec, refs: ToolRef[]): string {
+/**
+ * The resource part of a generated policy: one tool in the scope, several in a `when` clause (Cedar's
+ * scope only takes `resource == E` or `resource in E` with a single entity; a set there does not parse).
+ */
+function resourceClause(spec: TeamSpec, refs: ToolRef[]): { scope: string; when: string } {
   const ents = refs.map((r) => toolEntity(spec, r));
-  return ents.length === 1 ? `resource == ${ents[0]}` : `resource in [${ents.join(", ")}]`;
+  return ents.length === 1
+    ? { scope: `resource == ${ents[0]}`, when: "" }
+    : { scope: "resource", when: ` when {\n  resource in [${ents.join(", ")}]\n}` };
 }
 
 function groupPolicies(spec: TeamSpec, g: GroupSpec): CompiledPolicy[] {
@@ -51,10 +57,12 @@ function groupPolicies(spec: TeamSpec, g: GroupSpec): CompiledPolicy[] {
   };
   if (g.allowAll) add("allow-all", `permit (\n  ${principal},\n  action,\n  resource\n);`);
   else if (g.allow.length > 0) {
-    add("allow-tools", `permit (\n  ${principal},\n  action == Action::"call_tool",\n  ${resourceClause(spec, g.allow)}\n);`);
+    const r = resourceClause(spec, g.allow);
+    add("allow-tools", `permit (\n  ${principal},\n  action == Action::"call_tool",\n  ${r.scope}\n)${r.when};`);
   }
   if (g.deny.length > 0) {
-    add("deny-tools", `forbid (\n  ${principal},\n  action == Action::"call_tool",\n  ${resourceClause(spec, g.deny)}\n);`);
+    const r = resourceClause(spec, g.deny);
+    add("deny-tools", `forbid (\n  ${principal},\n  action == Action::"call_tool",\n  ${r.scope}\n)${r.when};`);
   }
   return out;
 }
@@ -176,6 +184,9 @@ function checkReferences(spec: TeamSpec, p: CompiledPolicy, refs: EntityRef[], p
  * are added to `problems` with the config path of the policy's origin.
  */
 export function checkPolicies(spec: TeamSpec, policies: CompiledPolicy[], problems: ProblemList, root = TEAM_CONFIG_KEY): void {
+  // An invalid group entity type (reported by the team validation) makes every generated policy and
+  // the schema unparsable; reporting each of those would only bury the one real error.
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(spec.cedar.groupEntityType)) return;
   let parsedAll = true;
   for (const p of policies) {
     const path = policyPath(spec, p, root);
@@ -204,7 +215,9 @@ export function checkPolicies(spec: TeamSpec, policies: CompiledPolicy[], proble
     validationSettings: { mode: "strict" },
   });
   if (result.type === "failure") {
-    problems.error("policy.schema", `${root}.cedar`, `the Cedar schema could not be built: ${result.errors.map((e) => e.message).join("; ")}`);
+    problems.error("policy.schema", `${root}.cedar`, `the Cedar schema could not be built: ${result.errors.map((e) => e.message).join("; ")}`, {
+      fix: "check cedar.groupEntityType, cedar.claims and cedar.arguments",
+    });
     return;
   }
   // `type` is "success" even when policies are invalid: the errors are in validationErrors.

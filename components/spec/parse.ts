@@ -255,7 +255,7 @@ export function validateTeam(input: unknown, root: string, problems: ProblemList
       });
     }
     if (name.length > OKTA_GROUP_NAME_MAX) {
-      problems.error("group.name-too-long", path, `the full Okta group name exceeds ${OKTA_GROUP_NAME_MAX} characters`, { value: name });
+      problems.error("group.name-too-long", path, `the full Okta group name exceeds ${OKTA_GROUP_NAME_MAX} characters`, { value: name, fix: "use a shorter group name" });
     }
     const lower = name.toLowerCase();
     const clash = seenLower.get(lower);
@@ -298,9 +298,9 @@ export function validateTeam(input: unknown, root: string, problems: ProblemList
     const seenTools = new Set<string>();
     tools?.forEach((tool, i) => {
       if (!TOOL_NAME.test(tool)) {
-        problems.error("backend.tool-name", `${path}.tools[${i}]`, "tool names must not contain whitespace, quotes, backslashes or '/'", { value: tool });
+        problems.error("backend.tool-name", `${path}.tools[${i}]`, "tool names must not contain whitespace, quotes, backslashes or '/'", { value: tool, fix: "use the tool name exactly as the backend lists it in tools/list" });
       }
-      if (seenTools.has(tool)) problems.error("backend.tool-duplicate", `${path}.tools[${i}]`, "tool listed twice", { value: tool });
+      if (seenTools.has(tool)) problems.error("backend.tool-duplicate", `${path}.tools[${i}]`, "tool listed twice", { value: tool, fix: "remove the duplicate" });
       seenTools.add(tool);
     });
     const secretNames = new Set<string>();
@@ -313,7 +313,7 @@ export function validateTeam(input: unknown, root: string, problems: ProblemList
         });
       }
       secretNames.add(s.name);
-      if (!DNS_LABEL.test(s.name)) problems.error("backend.secret-name", `${sp}.name`, "Secret names must be DNS labels", { value: s.name });
+      if (!DNS_LABEL.test(s.name)) problems.error("backend.secret-name", `${sp}.name`, "Secret names must be DNS labels", { value: s.name, fix: "use lower-case letters, digits and '-'" });
     });
     if (b.local && !b.local.command && !b.local.url) {
       problems.error("backend.local-empty", `${path}.local`, "local needs a command (stdio) or a url (Streamable HTTP)", { fix: "add command: or url:" });
@@ -354,26 +354,27 @@ export function validateTeam(input: unknown, root: string, problems: ProblemList
   }
   aggregation.priorityOrder.forEach((b, i) => {
     if (!backendNames.includes(b)) {
-      problems.error("aggregation.unknown-backend", `${root}.aggregation.priorityOrder[${i}]`, "not a declared backend", { value: b, fix: didYouMean(b, backendNames) });
+      problems.error("aggregation.unknown-backend", `${root}.aggregation.priorityOrder[${i}]`, "not a declared backend", { value: b, fix: didYouMean(b, backendNames) ?? `declared backends: ${backendNames.join(", ")}` });
     }
   });
   for (const [b, renames] of Object.entries(aggregation.overrides)) {
     const backend = backends.find((x) => x.name === b);
     if (!backend) {
-      problems.error("aggregation.unknown-backend", `${root}.aggregation.overrides.${b}`, "not a declared backend", { value: b, fix: didYouMean(b, backendNames) });
+      problems.error("aggregation.unknown-backend", `${root}.aggregation.overrides.${b}`, "not a declared backend", { value: b, fix: didYouMean(b, backendNames) ?? `declared backends: ${backendNames.join(", ")}` });
       continue;
     }
     for (const tool of Object.keys(renames)) {
       if (backend.tools && !backend.tools.includes(tool)) {
         problems.error("aggregation.unknown-tool", `${root}.aggregation.overrides.${b}.${tool}`, `backend ${b} declares no tool ${tool}`, {
-          fix: didYouMean(tool, backend.tools),
+          fix: didYouMean(tool, backend.tools) ?? `declared tools: ${backend.tools.join(", ")}`,
         });
       }
     }
   }
   const aggregated = aggregateTools(
     aggregation,
-    backends.filter((b) => b.tools).map((b) => ({ backend: b.name, tools: b.tools! })),
+    // A tool listed twice by one backend is reported above, not as a conflict between backends.
+    backends.filter((b) => b.tools).map((b) => ({ backend: b.name, tools: [...new Set(b.tools!)] })),
   );
   for (const c of aggregated.conflicts) {
     if (c.kept === undefined) {
@@ -430,7 +431,7 @@ export function validateTeam(input: unknown, root: string, problems: ProblemList
           return;
         }
         if (out.some((r) => r.backend === parsed.backend && r.tool === parsed.tool)) {
-          problems.error("grant.duplicate", rp, "tool listed twice", { value: ref });
+          problems.error("grant.duplicate", rp, "tool listed twice", { value: ref, fix: "remove the duplicate" });
           return;
         }
         out.push(parsed);
@@ -478,7 +479,7 @@ export function validateTeam(input: unknown, root: string, problems: ProblemList
   }
   const ids = new Set<string>();
   cedar.rawPolicies.forEach((p, i) => {
-    if (ids.has(p.id)) problems.error("cedar.policy-id-duplicate", `${root}.cedar.policies[${i}].id`, "policy ids must be unique", { value: p.id });
+    if (ids.has(p.id)) problems.error("cedar.policy-id-duplicate", `${root}.cedar.policies[${i}].id`, "policy ids must be unique", { value: p.id, fix: "give each policy its own id" });
     ids.add(p.id);
   });
 

@@ -23,7 +23,8 @@ export interface RecordedCall {
   provider?: string;
 }
 
-export type OutputFn = (inputs: Record<string, unknown>, name: string) => Record<string, unknown>;
+/** Provider-computed outputs of one resource; `id` is the id the harness assigns (or the import id). */
+export type OutputFn = (inputs: Record<string, unknown>, name: string, id: string) => Record<string, unknown>;
 export type CallFn = (inputs: Record<string, unknown>) => Record<string, unknown>;
 
 /** Secret outputs per resource type, from the SDKs' `additionalSecretOutputs`. */
@@ -70,7 +71,7 @@ export class MockHarness implements pulumi.runtime.Mocks {
       state = { ...args.inputs, ...stripInputs(prior.state, prior.inputs) };
     } else {
       id = args.id || `${args.name}-id-${++this.counter}`;
-      state = { ...args.inputs, ...(this.opts.outputs?.[args.type]?.(unwrapAll(args.inputs) as Record<string, unknown>, args.name) ?? {}) };
+      state = { ...args.inputs, ...(this.opts.outputs?.[args.type]?.(unwrapAll(args.inputs) as Record<string, unknown>, args.name, id) ?? {}) };
     }
     for (const key of SECRET_OUTPUTS[args.type] ?? []) if (key in state) state[key] = wrapSecret(state[key]);
     this.resources.push({

@@ -1,0 +1,103 @@
+/**
+ * From stack config to everything a team stack declares: the compiled team (core), the Okta spec and
+ * the Kubernetes spec, all validated, plus the operator's reconcile rules checked on the objects that
+ * would be declared. Throws one ConfigError (every problem, with its config path and fix) before any
+ * resource exists. Used by `index.ts` (Pulumi config) and by `render` (a stack file, offline).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, ProblemList, type Problem } from "./errors";
+import { compileTeamInto, type CompiledTeam } from "./compile";
+import { TEAM_CONFIG_KEY } from "./spec/parse";
+import { isSecureValue } from "./stackConfig";
+import { validateOkta } from "./okta/config";
+import type { OktaSpec } from "./okta/types";
+import { PROJECT_CONFIG_NAMESPACE, validateKubernetes, type KubernetesSpec, type StackConfigView } from "./kubernetes/config";
+import { toolhiveObjects } from "./kubernetes/objects";
+import { checkReconcileRules } from "./kubernetes/reconcile";
+
+export interface LoadedTeam {
+  compiled: CompiledTeam;
+  okta: OktaSpec;
+  kubernetes: KubernetesSpec;
+  /** Cedar policy texts, one per string, as the VirtualMCPServer carries them. */
+  policies: string[];
+  /** Warnings from every validator (errors throw). */
+  warnings: Problem[];
+}
+
+/** The name the reconcile check uses for the Okta issuer before Okta exists. */
+const PRE_DEPLOY_OKTA_ISSUER = "https://okta.invalid/oauth2/pending";
+
+/** Validates a team definition and its stack config; throws ConfigError listing every problem. */
+export function loadTeam(teamInput: unknown, config?: StackConfigView, root: string = TEAM_CONFIG_KEY): LoadedTeam {
+  // Every section is validated even when another has errors, so one run reports every problem.
+  const problems = new ProblemList();
+  const { compiled, spec } = compileTeamInto(teamInput, root, problems);
+  if (!spec) throw new ConfigError(problems.items);
+  const okta = validateOkta(spec, problems, root);
+  const kubernetes = validateKubernetes(spec, problems, root, config);
+  if (!compiled) throw new ConfigError(problems.items);
+  const policies = compiled.policies.map((p) => p.text);
+  if (okta && kubernetes && problems.errors.length === 0) {
+    // The objects as they will be declared, with a stand-in for the one value only Okta knows.
+    const objects = toolhiveObjects(spec, kubernetes, policies, {
+      oktaIssuer: PRE_DEPLOY_OKTA_ISSUER,
+      clientId: "pending",
+      redirectUri: okta.app.redirectUri,
+      scopes: okta.scopes,
+    });
+    checkReconcileRules(objects, spec.environment, problems);
+  }
+  problems.throwIfErrors();
+  if (!okta || !kubernetes) throw new ConfigError(problems.items); // unreachable: a missing spec is an error
+  return { compiled, okta, kubernetes, policies, warnings: problems.warnings };
+}
+
+/** Splits `ns:key` (a bare key belongs to the project namespace). */
+export function splitConfigKey(full: string): { namespace: string; key: string } {
+  const i = full.indexOf(":");
+  return i < 0 ? { namespace: PROJECT_CONFIG_NAMESPACE, key: full } : { namespace: full.slice(0, i), key: full.slice(i + 1) };
+}
+
+/** What the running Pulumi program knows about its config. */
+export function pulumiConfigView(): StackConfigView {
+  // `isConfigSecret` is internal to the SDK (not in its typings) but reads the list of secret keys
+  // the language host passes (PULUMI_CONFIG_SECRET_KEYS). If that list is absent, "unknown".
+  const isConfigSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+  const all = pulumi.runtime.allConfig();
+  const listed = isConfigSecret !== undefined && (process.env.PULUMI_CONFIG_SECRET_KEYS !== undefined || Object.keys(all).some((k) => isConfigSecret(k)));
+  return {
+    has: (key) => pulumi.runtime.getConfig(key) !== undefined,
+    isSecret: (key) => (listed ? isConfigSecret!(key) : undefined),
+  };
+}
+
+/** What a stack file (`Pulumi.<stack>.yaml`) says about its config, offline: secure values are secrets. */
+export function stackFileConfigView(config: Record<string, unknown>): StackConfigView {
+  return {
+    has: (key) => config[key] !== undefined && config[key] !== null,
+    isSecret: (key) => isSecureValue(config[key]),
+  };
+}
+
+/** Reads the team from the running program's config (`vmcp-okta:team`) and validates everything. */
+export function loadTeamFromPulumiConfig(): LoadedTeam {
+  const { namespace, key } = splitConfigKey(TEAM_CONFIG_KEY);
+  const team = new pulumi.Config(namespace).getObject<unknown>(key);
+  if (team === undefined) {
+    throw new ConfigError([
+      { code: "stack.no-team", path: TEAM_CONFIG_KEY, message: "the stack has no team definition", severity: "error", fix: "copy Pulumi.engineering.yaml's config to this stack" },
+    ]);
+  }
+  return loadTeam(team, pulumiConfigView());
+}
+
+/** The secret config values the Kubernetes side needs, as Pulumi secrets. */
+export function secretValuesFromPulumiConfig(k8s: KubernetesSpec): Record<string, pulumi.Output<string>> {
+  const out: Record<string, pulumi.Output<string>> = {};
+  for (const ref of k8s.secretConfigKeys) {
+    const { namespace, key } = splitConfigKey(ref.configKey);
+    out[ref.configKey] = new pulumi.Config(namespace).requireSecret(key);
+  }
+  return out;
+}

@@ -1,0 +1,155 @@
+/**
+ * The Streamable HTTP endpoint (`/mcp`) on the gateway side, written lean for the hot path: POST
+ * (one JSON-RPC message; batches are refused like ToolHive does), GET (the session's standalone SSE
+ * stream) and DELETE (end the session). Runs after the Host/Origin check and authentication.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
+import { SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
+import { BodyTooLargeError, readBody } from "./body";
+import { PostReply, SseStream, sendJson } from "./replies";
+import { messageKind, rpcError, RpcCode, type RpcNotification, type RpcRequest, type RpcResponse } from "../mcp/jsonrpc";
+import type { Identity, Router } from "../mcp/router";
+import type { Session } from "../mcp/session";
+import { methodLabel, type GatewayMetrics } from "../ops/metrics";
+
+export interface EndpointOptions {
+  router: Router;
+  metrics: GatewayMetrics;
+  maxBodyBytes: number;
+  sseKeepAliveMs: number;
+}
+
+function accepts(req: IncomingMessage): { json: boolean; sse: boolean } {
+  const a = String(req.headers.accept ?? "");
+  if (a === "" || a.includes("*/*")) return { json: true, sse: true };
+  return { json: a.includes("application/json"), sse: a.includes("text/event-stream") };
+}
+
+export class McpEndpoint {
+  constructor(private readonly o: EndpointOptions) {}
+
+  async handle(req: IncomingMessage, res: ServerResponse, identity: Identity): Promise<void> {
+    switch (req.method) {
+      case "POST":
+        return this.post(req, res, identity);
+      case "GET":
+        return this.get(req, res, identity);
+      case "DELETE":
+        return this.delete(req, res, identity);
+      default:
+        res.writeHead(405, { allow: "GET, POST, DELETE" }).end();
+    }
+  }
+
+  private session(req: IncomingMessage, res: ServerResponse, identity: Identity): Session | undefined {
+    const sid = req.headers["mcp-session-id"];
+    if (typeof sid !== "string" || sid === "") {
+      sendJson(res, 400, rpcError(null, RpcCode.ConnectionClosed, "Bad Request: Mcp-Session-Id header is required"));
+      return undefined;
+    }
+    const session = this.o.router.sessions.get(sid);
+    // A session belongs to the subject that opened it; anyone else is told it does not exist.
+    if (!session || session.sub !== identity.claims.sub) {
+      sendJson(res, 404, rpcError(null, RpcCode.RequestTimeout, "Session not found"));
+      return undefined;
+    }
+    const version = req.headers["mcp-protocol-version"];
+    if (typeof version === "string" && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+      sendJson(res, 400, rpcError(null, RpcCode.ConnectionClosed, `Bad Request: Unsupported protocol version: ${version}`));
+      return undefined;
+    }
+    session.lastSeen = Date.now();
+    return session;
+  }
+
+  private async post(req: IncomingMessage, res: ServerResponse, identity: Identity): Promise<void> {
+    const started = performance.now();
+    let label = "none";
+    res.on("finish", () => {
+      this.o.metrics.requests.inc({ method: label, status: String(res.statusCode) });
+      this.o.metrics.duration.observe({ method: label }, (performance.now() - started) / 1000);
+    });
+    const acc = accepts(req);
+    if (!acc.json && !acc.sse) {
+      sendJson(res, 406, rpcError(null, RpcCode.ConnectionClosed, "Not Acceptable: Client must accept application/json or text/event-stream"));
+      return;
+    }
+    if (!String(req.headers["content-type"] ?? "").includes("application/json")) {
+      sendJson(res, 415, rpcError(null, RpcCode.ConnectionClosed, "Unsupported Media Type: Content-Type must be application/json"));
+      return;
+    }
+    let text: string;
+    try {
+      text = await readBody(req, this.o.maxBodyBytes);
+    } catch (e) {
+      if (e instanceof BodyTooLargeError) sendJson(res, 413, rpcError(null, RpcCode.InvalidRequest, e.message), { connection: "close" });
+      else res.destroy();
+      return;
+    }
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      sendJson(res, 400, rpcError(null, RpcCode.ParseError, "Parse error"));
+      return;
+    }
+    if (Array.isArray(msg)) {
+      sendJson(res, 400, rpcError(null, RpcCode.InvalidRequest, "Invalid Request: batches are not supported"));
+      return;
+    }
+    const kind = messageKind(msg);
+    if (kind === "invalid") {
+      sendJson(res, 400, rpcError(null, RpcCode.InvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message"));
+      return;
+    }
+    label = methodLabel((msg as { method?: string }).method);
+
+    if (kind === "request" && (msg as RpcRequest).method === "initialize") {
+      const { session, answer } = this.o.router.openSession(identity, msg as RpcRequest);
+      sendJson(res, 200, answer, { "mcp-session-id": session.id });
+      return;
+    }
+    const session = this.session(req, res, identity);
+    if (!session) return;
+
+    if (kind === "request") {
+      const reply = new PostReply(res, acc.sse, !acc.json);
+      await this.o.router.handleRequest(session, identity, msg as RpcRequest, reply);
+      return;
+    }
+    if (kind === "notification") {
+      const status = this.o.router.handleNotification(session, identity, msg as RpcNotification);
+      if (status === 202) res.writeHead(202).end();
+      else sendJson(res, status, { jsonrpc: "2.0", error: { code: status, message: "Unauthorized" } });
+      return;
+    }
+    this.o.router.handleResponse(session, msg as RpcResponse);
+    res.writeHead(202).end();
+  }
+
+  private get(req: IncomingMessage, res: ServerResponse, identity: Identity): void {
+    if (!accepts(req).sse) {
+      sendJson(res, 406, rpcError(null, RpcCode.ConnectionClosed, "Not Acceptable: Client must accept text/event-stream"));
+      return;
+    }
+    const session = this.session(req, res, identity);
+    if (!session) return;
+    if (session.stream?.open) {
+      sendJson(res, 409, rpcError(null, RpcCode.ConnectionClosed, "Conflict: Only one SSE stream is allowed per session"));
+      return;
+    }
+    this.o.metrics.requests.inc({ method: "stream", status: "200" });
+    const stream = new SseStream(res, this.o.sseKeepAliveMs, () => {
+      if (session.stream === stream) session.stream = undefined;
+    });
+    session.stream = stream;
+  }
+
+  private delete(req: IncomingMessage, res: ServerResponse, identity: Identity): void {
+    const session = this.session(req, res, identity);
+    if (!session) return;
+    this.o.router.closeSession(session, "deleted by the client");
+    res.writeHead(200).end();
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * The Pulumi stack program: one stack is one team (`Pulumi.<team>.yaml`, config key `vmcp-okta:team`).
+ * It validates the whole config first (a ConfigError names every bad path and its fix), then declares
+ * the team's Okta objects and its ToolHive objects on Kubernetes.
+ */
+import { vmcpOktaStack } from "./components/stackProgram";
+
+const { outputs } = vmcpOktaStack();
+
+/** Where MCP clients connect. */
+export const mcpUrl = outputs.mcpUrl;
+/** vMCP's issuer; also the audience and the resource URL. */
+export const issuer = outputs.issuer;
+/** The Okta authorization server's issuer (vMCP's upstream). */
+export const oktaIssuer = outputs.oktaIssuer;
+export const clientId = outputs.clientId;
+export const namespace = outputs.namespace;
+/** Okta group names, claim filter and Cedar groups, side by side. */
+export const consistencyReport = outputs.consistencyReport;
+/** Public keys vMCP signs tokens with (what `<issuer>/.well-known/jwks.json` will serve). */
+export const jwks = outputs.jwks;
+export const signingKeyIds = outputs.signingKeyIds;
+/** Who may call which tool: `pulumi preview --diff` shows who gains or loses one. */
+export const accessMatrix = outputs.accessMatrix;
