@@ -8,7 +8,9 @@
  *   npm run bench:gateway
  *   BENCH_N=2000 BENCH_CONC_N=4000 BENCH_ROUNDS=3 BENCH_NO_CACHE=1 npm run bench:gateway
  *
- * BENCH_NO_CACHE=1 adds a third path: a gateway that verifies the JWT signature and evaluates
+ * A third path goes through a do-nothing node:http forwarder (no auth, no parsing, the answer piped
+ * back): the floor of any proxy written in Node on this machine (BENCH_NO_FLOOR=1 skips it).
+ * BENCH_NO_CACHE=1 adds a path: a gateway that verifies the JWT signature and evaluates
  * Cedar on every call (token cache and decision cache off).
  */
 import * as http from "node:http";
@@ -34,7 +36,7 @@ interface Answer {
   body: string;
 }
 
-function post(url: URL, body: string, headers: Record<string, string>): Promise<Answer> {
+function post(url: URL, body: string, headers: Record<string, string>, retry = true): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       { hostname: url.hostname, port: url.port, path: url.pathname, method: "POST", agent, headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "content-length": Buffer.byteLength(body), ...headers } },
@@ -44,8 +46,11 @@ function post(url: URL, body: string, headers: Record<string, string>): Promise<
         res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
       },
     );
-    req.setNoDelay(true);
-    req.on("error", reject);
+    req.on("error", (e: NodeJS.ErrnoException) => {
+      // A kept-alive socket the server closed while idle (between phases): send again on a new one.
+      if (retry && req.reusedSocket && e.code === "ECONNRESET") post(url, body, headers, false).then(resolve, reject);
+      else reject(e);
+    });
     req.end(body);
   });
 }
@@ -129,8 +134,12 @@ async function concurrent(sessions: Session[], tool: string, n: number): Promise
   return figures(lat, performance.now() - t0);
 }
 
-function startChild(args: string[]): Promise<{ child: ChildProcess; line: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "inherit"] });
+function startChild(args: string[], label: string): Promise<{ child: ChildProcess; line: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  child.stderr!.on("data", (c: Buffer) => process.stderr.write(c.toString().replace(/^(?=.)/gm, `[${label}] `)));
+  child.on("exit", (code, signal) => {
+    if (code !== 0 && signal !== "SIGTERM") process.stderr.write(`[${label}] exited with ${code ?? signal}\n`);
+  });
   return new Promise((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (c: Buffer) => {
@@ -163,18 +172,23 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   const issuer = await TestIssuer.start(ENDPOINT);
   try {
-    const backend = await startChild([path.join(REPO_ROOT, "gateway/demo/echoBackend.ts"), "--http", "0"]);
+    const backend = await startChild([path.join(REPO_ROOT, "gateway/demo/echoBackend.ts"), "--http", "0"], "backend");
     children.push(backend.child);
     const backendUrl = backend.line.trim();
     const gwScript = path.join(REPO_ROOT, "gateway/testing/runGateway.ts");
     const paths: { name: string; url: URL; tool: string; pid?: number; bearer: (i: number) => Promise<string | undefined> }[] = [
       { name: "direct", url: new URL(backendUrl), tool: "echo", bearer: async () => undefined },
     ];
-    const gw = await startChild([gwScript, JSON.stringify({ backends: [{ name: "echo", url: backendUrl }], issuer: issuer.issuer, quiet: true })]);
+    const gw = await startChild([gwScript, JSON.stringify({ backends: [{ name: "echo", url: backendUrl }], issuer: issuer.issuer, quiet: true })], "gateway");
     children.push(gw.child);
     paths.push({ name: "gateway", url: new URL(JSON.parse(gw.line).mcpUrl), tool: "echo_echo", pid: gw.child.pid, bearer: (i) => issuer.userToken(`user${i}@example.com`, ["mcp-users"], { expiresIn: 3600 }) });
+    if (!process.env.BENCH_NO_FLOOR) {
+      const raw = await startChild([__filename, "--raw-proxy", backendUrl], "raw proxy");
+      children.push(raw.child);
+      paths.push({ name: "raw proxy (floor)", url: new URL(JSON.parse(raw.line).mcpUrl), tool: "echo", pid: raw.child.pid, bearer: async () => undefined });
+    }
     if (process.env.BENCH_NO_CACHE) {
-      const gw2 = await startChild([gwScript, JSON.stringify({ backends: [{ name: "echo", url: backendUrl }], issuer: issuer.issuer, quiet: true, tokenCacheTtlMs: 0, decisionCache: false })]);
+      const gw2 = await startChild([gwScript, JSON.stringify({ backends: [{ name: "echo", url: backendUrl }], issuer: issuer.issuer, quiet: true, tokenCacheTtlMs: 0, decisionCache: false })], "gateway, no caches");
       children.push(gw2.child);
       paths.push({ name: "gateway, no caches", url: new URL(JSON.parse(gw2.line).mcpUrl), tool: "echo_echo", pid: gw2.child.pid, bearer: (i) => issuer.userToken(`user${i}@example.com`, ["mcp-users"], { expiresIn: 3600 }) });
     }
@@ -196,12 +210,15 @@ async function main(): Promise<void> {
       conc.set(p.name, []);
     }
     console.log(`gateway benchmark: tools/call echo, ${N} sequential + ${CONC_N} at ${CONCURRENCY} concurrent per round, ${ROUNDS} rounds, median round reported`);
-    const cpu = new Map<string, { gateway: number; backend: number; calls: number }>(paths.map((p) => [p.name, { gateway: 0, backend: 0, calls: 0 }]));
+    const cpu = new Map<string, { gateway: number; backend: number; client: number; calls: number }>(paths.map((p) => [p.name, { gateway: 0, backend: 0, client: 0, calls: 0 }]));
     const measure = async (p: (typeof paths)[number], run: () => Promise<Figures>) => {
       const g0 = p.pid ? cpuMs(p.pid) : 0;
       const b0 = cpuMs(backend.child.pid!);
+      const c0 = process.cpuUsage();
       const f = await run();
+      const cu = process.cpuUsage(c0);
       const c = cpu.get(p.name)!;
+      c.client += (cu.user + cu.system) / 1000;
       c.gateway += p.pid ? cpuMs(p.pid) - g0 : 0;
       c.backend += cpuMs(backend.child.pid!) - b0;
       return f;
@@ -219,7 +236,7 @@ async function main(): Promise<void> {
     console.log("\nCPU time per call (from /proc, all rounds)");
     for (const p of paths) {
       const c = cpu.get(p.name)!;
-      console.log(`  ${p.name.padEnd(24)} backend ${(c.backend / c.calls).toFixed(3)} ms` + (p.pid ? `  gateway ${(c.gateway / c.calls).toFixed(3)} ms` : ""));
+      console.log(`  ${p.name.padEnd(24)} client ${(c.client / c.calls).toFixed(3)} ms  backend ${(c.backend / c.calls).toFixed(3)} ms` + (p.pid ? `  gateway ${(c.gateway / c.calls).toFixed(3)} ms` : ""));
     }
     console.log("\ngateway vs direct");
     for (const p of paths.slice(1)) {
@@ -232,6 +249,15 @@ async function main(): Promise<void> {
           `16-concurrent added p50 ${(c.p50 - direct.conc.p50).toFixed(3)} ms`,
       );
     }
+    const floor = paths.find((p) => p.name === "raw proxy (floor)");
+    if (floor) {
+      const g = cpu.get("gateway")!;
+      const f = cpu.get(floor.name)!;
+      console.log(
+        `\ngateway vs the do-nothing proxy: +${(median(seq.get("gateway")!).p50 - median(seq.get(floor.name)!).p50).toFixed(3)} ms p50, ` +
+          `+${(g.gateway / g.calls - f.gateway / f.calls).toFixed(3)} ms CPU per call (token, session, Cedar, routing, metrics, audit log)`,
+      );
+    }
   } finally {
     for (const c of children) c.kill("SIGTERM");
     agent.destroy();
@@ -239,7 +265,33 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+/** The floor: node:http server → keep-alive http.request → the answer piped back. */
+function rawProxy(target: URL): void {
+  const upstream = new http.Agent({ keepAlive: true });
+  const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const headers: Record<string, string> = { "content-type": "application/json", accept: String(req.headers.accept), "content-length": String(body.length) };
+      for (const h of ["mcp-session-id", "mcp-protocol-version"]) if (req.headers[h]) headers[h] = String(req.headers[h]);
+      const up = http.request({ hostname: target.hostname, port: target.port, path: target.pathname, method: "POST", agent: upstream, headers }, (ur) => {
+        const out: Record<string, string> = { "content-type": String(ur.headers["content-type"] ?? "") };
+        if (ur.headers["mcp-session-id"]) out["mcp-session-id"] = String(ur.headers["mcp-session-id"]);
+        res.writeHead(ur.statusCode ?? 502, out);
+        ur.pipe(res);
+      });
+      up.end(body);
+    });
+  });
+  server.listen(0, "127.0.0.1", () => process.stdout.write(JSON.stringify({ mcpUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}/mcp` }) + "\n"));
+}
+
+if (process.argv[2] === "--raw-proxy") {
+  rawProxy(new URL(process.argv[3]));
+} else {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

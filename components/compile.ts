@@ -47,7 +47,7 @@ export function compileTeamInto(input: unknown, root: string, problems: ProblemL
   }
   if (problems.errors.length > before) return { spec };
   const authorizer = authorizerFor(spec, policies);
-  return { spec, compiled: { spec, policies, authorizer, matrix: accessMatrix(spec, authorizer), warnings: problems.warnings } };
+  return { spec, compiled: { spec, policies, authorizer, matrix: accessMatrix(spec, authorizer, policies), warnings: problems.warnings } };
 }
 
 /** Validates the team and its policies; throws ConfigError listing every problem. */

@@ -10,6 +10,7 @@ import { compileTeamInto, type CompiledTeam } from "./compile";
 import { TEAM_CONFIG_KEY } from "./spec/parse";
 import { isSecureValue } from "./stackConfig";
 import { validateOkta } from "./okta/config";
+import { parseDevConfig } from "./dev/config";
 import type { OktaSpec } from "./okta/types";
 import { PROJECT_CONFIG_NAMESPACE, validateKubernetes, type KubernetesSpec, type StackConfigView } from "./kubernetes/config";
 import { toolhiveObjects } from "./kubernetes/objects";
@@ -36,6 +37,7 @@ export function loadTeam(teamInput: unknown, config?: StackConfigView, root: str
   if (!spec) throw new ConfigError(problems.items);
   const okta = validateOkta(spec, problems, root);
   const kubernetes = validateKubernetes(spec, problems, root, config);
+  parseDevConfig(spec.raw.dev, spec, problems, `${root}.dev`);
   if (!compiled) throw new ConfigError(problems.items);
   const policies = compiled.policies.map((p) => p.text);
   if (okta && kubernetes && problems.errors.length === 0) {

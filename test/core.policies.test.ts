@@ -192,6 +192,23 @@ test("the access matrix (decided per row by a policy slice) equals the one decid
   assert.ok(matrix.tools.every((tool) => matrix.cells[NO_GROUP][tool].decision === "deny"));
 });
 
+test("the fast matrix equals the full one when policies read the resource or entitiesJson names tools", () => {
+  const base = generatedTeam(6, 3);
+  const tool = compileTeam(base).spec.tools[5].name;
+  const variants: [string, (t: TeamInput) => void][] = [
+    ["a raw policy reading resource.name", (t) => t.cedar!.policies!.push({ id: "by-name", cedar: `forbid(principal, action, resource) when { resource.name like "*_delete_*" };` })],
+    ["a raw policy scoped to the server", (t) => t.cedar!.policies!.push({ id: "server", cedar: `permit(principal in THVGroup::"mcp-team-04", action, resource in MCP::"bench-tools");` })],
+    ["a raw policy naming one tool in a set", (t) => t.cedar!.policies!.push({ id: "one", cedar: `forbid(principal, action, resource) when { resource in [Tool::"${tool}"] };` })],
+    ["entitiesJson with a Tool entity", (t) => (t.cedar!.entitiesJson = JSON.stringify([{ uid: { type: "Tool", id: tool }, attrs: {}, parents: [] }]))],
+  ];
+  for (const [name, change] of variants) {
+    const t = generatedTeam(6, 3);
+    change(t);
+    const { spec, authorizer, matrix } = compileTeam(t);
+    assert.deepEqual(matrix, accessMatrix(spec, authorizer), name);
+  }
+});
+
 test("the access matrix does not re-evaluate every policy per cell: decisions see only their row's policies", (t) => {
   const team = generatedTeam(12, 2);
   const { spec, authorizer, policies } = compileTeam(team);
@@ -202,7 +219,10 @@ test("the access matrix does not re-evaluate every policy per cell: decisions se
     seen.push(Object.keys(set.staticPolicies).length);
     return preparse(id, set);
   });
-  accessMatrix(spec, authorizer, policies);
+  const evaluate = t.mock.method(mod, "statefulIsAuthorized");
+  const matrix = accessMatrix(spec, authorizer, policies);
+  const cells = matrix.groups.length * matrix.tools.length;
+  assert.ok(evaluate.mock.callCount() < cells / 4, `${evaluate.mock.callCount()} Cedar evaluations for ${cells} cells`);
   assert.ok(seen.length > 0);
   assert.ok(Math.max(...seen) <= 2 + 2, `a row slice holds the group's own policies and the raw ones: ${seen.join(",")}`);
   assert.ok(policies.length > 10);

@@ -79,6 +79,34 @@ describe("gateway backend supervision (stdio)", () => {
   });
 });
 
+describe("gateway backend supervision (Streamable HTTP)", () => {
+  test("a backend that goes away fails the call in flight; when it is back the gateway opens a new session", async () => {
+    let backend = await startEchoHttpBackend();
+    const port = Number(new URL(backend.url).port);
+    const issuer = await TestIssuer.start(ENDPOINT);
+    const gw = await startGateway({ compiled: echoTeam(), port: 0, resourceUrl: ENDPOINT, issuer: issuer.issuer, backends: [{ name: "echo", url: backend.url }], logger: () => {}, handleSignals: false, defaultMetrics: false });
+    const client = await connect(gw.mcpUrl, await issuer.userToken("alice@example.com", ["mcp-users"]));
+    try {
+      await gw.ready;
+      const inFlight = client.callTool({ name: "echo_slow", arguments: { ms: 5_000 } });
+      await waitFor(() => gw.status().backends[0].inFlight === 1, 5_000, "the call in flight");
+      await backend.close();
+      await assert.rejects(inFlight, (e: unknown) => e instanceof McpError && e.code === -32603);
+      await waitFor(() => gw.status().backends[0].state !== "ready", 5_000, "the backend marked down");
+      assert.equal((await fetch(`${gw.url}/readyz`)).status, 503);
+      backend = await startEchoHttpBackend({ port });
+      await waitFor(() => gw.status().backends[0].state === "ready", 20_000, "the backend back");
+      assert.equal(backend.stats.methods["initialize"], 1, "a new backend session");
+      assert.deepEqual((await client.callTool({ name: "echo_echo", arguments: { text: "again" } })).content, [{ type: "text", text: "again" }]);
+    } finally {
+      await client.close().catch(() => {});
+      await gw.close();
+      await backend.close();
+      await issuer.close();
+    }
+  });
+});
+
 describe("gateway request timeout", () => {
   let backend: EchoHttpBackend;
   let issuer: TestIssuer;

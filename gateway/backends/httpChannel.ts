@@ -36,11 +36,13 @@ export class HttpChannel implements BackendChannel {
   private standalone?: http.ClientRequest;
   private standaloneDelayMs = 500;
   private standaloneTimer?: NodeJS.Timeout;
+  private postBase?: http.OutgoingHttpHeaders;
+  private postBaseFor?: string;
 
   constructor(private readonly launch: HttpLaunch) {
     this.url = new URL(launch.url);
     this.lib = this.url.protocol === "https:" ? https : http;
-    this.agent = new this.lib.Agent({ keepAlive: true, keepAliveMsecs: 1_000, scheduling: "lifo" });
+    this.agent = new this.lib.Agent({ keepAlive: true, keepAliveMsecs: 1_000, scheduling: "lifo", noDelay: true } as http.AgentOptions);
   }
 
   async start(handlers: ChannelHandlers): Promise<void> {
@@ -49,6 +51,7 @@ export class HttpChannel implements BackendChannel {
 
   initialized(protocolVersion: string): void {
     this.protocolVersion = protocolVersion;
+    this.postBase = undefined;
     this.openStandalone();
   }
 
@@ -59,12 +62,20 @@ export class HttpChannel implements BackendChannel {
     return h;
   }
 
+  /** Headers of a POST (built once per session: this runs on every forwarded call). */
+  private postHeaders(contentLength: number): http.OutgoingHttpHeaders {
+    if (!this.postBase || this.postBaseFor !== this.sessionId) {
+      this.postBase = this.headers({ "content-type": "application/json", accept: "application/json, text/event-stream" });
+      this.postBaseFor = this.sessionId;
+    }
+    return { ...this.postBase, "content-length": contentLength };
+  }
+
   private request(method: string, headers: http.OutgoingHttpHeaders, onResponse: (res: http.IncomingMessage) => void): http.ClientRequest {
     const req = this.lib.request(
       { protocol: this.url.protocol, hostname: this.url.hostname, port: this.url.port, path: this.url.pathname + this.url.search, method, headers, agent: this.agent },
       onResponse,
     );
-    req.setNoDelay(true);
     this.live.add(req);
     req.on("close", () => this.live.delete(req));
     return req;
@@ -93,7 +104,7 @@ export class HttpChannel implements BackendChannel {
     const attempt = (mayRetry: boolean) => {
       const req = this.request(
         "POST",
-        this.headers({ "content-type": "application/json", accept: "application/json, text/event-stream", "content-length": Buffer.byteLength(body) }),
+        this.postHeaders(Buffer.byteLength(body)),
         (res) => {
           if (isInitialize) {
             const sid = res.headers["mcp-session-id"];

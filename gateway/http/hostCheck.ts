@@ -9,6 +9,8 @@ const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]"];
 export interface HostPolicy {
   hostnames: Set<string>;
   origins: Set<string>;
+  /** The last Host header that passed (a one-entry cache). */
+  lastGoodHost?: string;
 }
 
 function hostnameOf(hostHeader: string): string | undefined {
@@ -33,8 +35,11 @@ export function hostPolicy(resourceUrl: string, listenHost: string, extraHosts: 
 export function checkHost(headers: IncomingHttpHeaders, policy: HostPolicy): string | undefined {
   const host = headers.host;
   if (!host) return "Missing Host header";
-  const hostname = hostnameOf(host);
-  if (!hostname || !policy.hostnames.has(hostname)) return `Invalid Host: ${hostname ?? host}`;
+  if (host !== policy.lastGoodHost) {
+    const hostname = hostnameOf(host);
+    if (!hostname || !policy.hostnames.has(hostname)) return `Invalid Host: ${hostname ?? host}`;
+    policy.lastGoodHost = host; // the same Host header on every request: parse it once
+  }
   const origin = headers.origin;
   if (origin !== undefined && origin !== "null") {
     let o: URL;

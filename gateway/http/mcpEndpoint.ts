@@ -67,8 +67,8 @@ export class McpEndpoint {
     const started = performance.now();
     let label = "none";
     res.on("finish", () => {
-      this.o.metrics.requests.inc({ method: label, status: String(res.statusCode) });
-      this.o.metrics.duration.observe({ method: label }, (performance.now() - started) / 1000);
+      this.o.metrics.countRequest(label, res.statusCode);
+      this.o.metrics.observeDuration(label, (performance.now() - started) / 1000);
     });
     const acc = accepts(req);
     if (!acc.json && !acc.sse) {
@@ -139,7 +139,7 @@ export class McpEndpoint {
       sendJson(res, 409, rpcError(null, RpcCode.ConnectionClosed, "Conflict: Only one SSE stream is allowed per session"));
       return;
     }
-    this.o.metrics.requests.inc({ method: "stream", status: "200" });
+    this.o.metrics.countRequest("stream", 200);
     const stream = new SseStream(res, this.o.sseKeepAliveMs, () => {
       if (session.stream === stream) session.stream = undefined;
     });

@@ -122,7 +122,7 @@ export class Router implements BackendEvents {
       return isRecord(a) ? a : undefined;
     });
     if (d.methodClass === "check" || d.methodClass === "deny") {
-      this.o.metrics.decisions.inc({ action: d.action ?? "method", decision: d.allowed ? "allow" : "deny" });
+      this.o.metrics.countDecision(d.action ?? "method", d.allowed ? "allow" : "deny");
       this.o.log({
         msg: "authz.decision",
         audit: true,

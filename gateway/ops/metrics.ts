@@ -75,4 +75,30 @@ export class GatewayMetrics {
   constructor(defaultMetrics: boolean) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "vmcp_gateway_" });
   }
+
+  // Hot-path helpers: prom-client hashes the label object on every call; the bound children are
+  // kept here instead (the label values come from small, fixed sets).
+  private readonly requestChildren = new Map<string, { inc(): void }>();
+  private readonly durationChildren = new Map<string, { observe(v: number): void }>();
+  private readonly decisionChildren = new Map<string, { inc(): void }>();
+
+  countRequest(method: string, status: number | string): void {
+    const key = `${method} ${status}`;
+    let c = this.requestChildren.get(key);
+    if (!c) this.requestChildren.set(key, (c = this.requests.labels(method, String(status))));
+    c.inc();
+  }
+
+  observeDuration(method: string, seconds: number): void {
+    let c = this.durationChildren.get(method);
+    if (!c) this.durationChildren.set(method, (c = this.duration.labels(method)));
+    c.observe(seconds);
+  }
+
+  countDecision(action: string, decision: "allow" | "deny"): void {
+    const key = `${action} ${decision}`;
+    let c = this.decisionChildren.get(key);
+    if (!c) this.decisionChildren.set(key, (c = this.decisions.labels(action, decision)));
+    c.inc();
+  }
 }
