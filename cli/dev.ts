@@ -47,7 +47,7 @@ export function assertDevelopmentStack(compiled: CompiledTeam, stack: string): v
         message: `vmcp-okta dev runs only on stacks marked environment: development, and stack ${stack} is ${compiled.spec.environment}: its identity provider gives anyone a token for any listed user, without a password`,
         value: compiled.spec.environment,
         severity: "error",
-        fix: "use a development stack (npm start uses Pulumi.dev.yaml), or run the gateway image against your real issuer (docs/gateway.md)",
+        fix: "use a development stack (npm start uses Pulumi.dev.yaml), or run the gateway image against your real issuer (README: The bundled gateway)",
       },
     ]);
   }
