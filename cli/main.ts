@@ -4,7 +4,7 @@ import { registerCheck } from "./check";
 import { registerWhy } from "./why";
 import { registerAuthz } from "./authz";
 import { registerPolicyTest } from "./policyTest";
-import { registerRender } from "./render";
+import { registerRender } from "./renderCommand";
 import { registerDev } from "./dev";
 import { reportError } from "./output";
 

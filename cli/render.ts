@@ -8,9 +8,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { Command } from "commander";
 import { stringify } from "yaml";
-import { formatProblem, type Problem } from "../components/errors";
+import type { Problem } from "../components/errors";
 import { loadStackFile, isSecureValue } from "../components/stackConfig";
 import { loadTeam, stackFileConfigView, type LoadedTeam } from "../components/loadStack";
 import { vmcpOktaStack } from "../components/stackProgram";
@@ -247,18 +246,5 @@ export function writeRender(result: RenderResult, outDir: string): string[] {
       const file = path.join(outDir, name);
       fs.writeFileSync(file, result.files[name]);
       return file;
-    });
-}
-
-export function registerRender(program: Command): void {
-  program
-    .command("render")
-    .description("write what the stack would declare (Kubernetes YAML, Okta objects, access matrix) without Okta, a cluster or the Pulumi CLI")
-    .requiredOption("--stack <name>", "stack name (Pulumi.<name>.yaml)")
-    .requiredOption("--out <dir>", "output directory")
-    .action(async (opts: { stack: string; out: string }) => {
-      const result = await renderStack(opts.stack);
-      for (const w of result.warnings) process.stderr.write(formatProblem(w) + "\n");
-      for (const file of writeRender(result, opts.out)) process.stdout.write(`wrote ${file}\n`);
     });
 }
