@@ -7,12 +7,12 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import * as net from "node:net";
 import { compileTeam } from "../components/compile";
 import { startEverythingServer, TOOLS, type EverythingServer } from "../gateway/conformance/everythingServer";
 import { runConformanceSuite, scenarioPassed, summarize, type SuiteRun } from "../gateway/conformance/runSuite";
 import { conformanceTeam, CONFORMANCE_CALLER } from "../gateway/conformance/team";
 import { startGateway } from "../gateway/server";
+import { freePort } from "./helpers/net";
 
 /** Every active server scenario of 0.1.13 (30); each must pass directly. */
 const ACTIVE_SCENARIOS = [
@@ -47,17 +47,6 @@ const ACTIVE_SCENARIOS = [
   "tools-call-with-progress",
   "tools-list",
 ];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 let backend: EverythingServer;
 let direct: SuiteRun;

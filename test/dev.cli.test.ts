@@ -17,17 +17,7 @@ import type { TeamInput } from "../components/spec/types";
 import { startDevIdp } from "../gateway/devIdp";
 import { REPO, runCli, tempStacks } from "./fixtures/cli";
 import { seedTeam } from "./fixtures/seed";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "./helpers/net";
 
 function devTeam(port: number, idpPort: number): TeamInput {
   return { ...seedTeam(), environment: "development", endpoint: `http://localhost:${port}`, dev: { extraUsers: ["eve@example.com"], idpPort } };

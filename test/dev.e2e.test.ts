@@ -8,7 +8,6 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
-import * as net from "node:net";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { UnauthorizedError, type OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
@@ -17,17 +16,7 @@ import type { TeamInput } from "../components/spec/types";
 import { startEverythingServer, type EverythingServer } from "../gateway/conformance/everythingServer";
 import { BIN, runCli, tempStacks } from "./fixtures/cli";
 import { OAuthBrowser } from "./helpers/oauthBrowser";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "./helpers/net";
 
 let backend: EverythingServer;
 let dir: string;

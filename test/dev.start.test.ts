@@ -12,8 +12,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import * as net from "node:net";
 import { join, resolve } from "node:path";
+import { freePort } from "./helpers/net";
 
 const REPO = resolve(__dirname, "..");
 
@@ -28,17 +28,6 @@ interface CheckResult {
   eveTools: string[];
   exitedAfterCtrlC: boolean;
   portsClosed: boolean;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => res(port));
-    });
-  });
 }
 
 async function check(): Promise<CheckResult> {

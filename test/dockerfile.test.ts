@@ -9,7 +9,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -22,6 +21,7 @@ import { startEverythingServer } from "../gateway/conformance/everythingServer";
 import { startDevIdp } from "../gateway/devIdp";
 import { REPO, tempStacks } from "./fixtures/cli";
 import { seedTeam } from "./fixtures/seed";
+import { freePort } from "./helpers/net";
 
 const DOCKERFILE = join(REPO, "gateway", "Dockerfile");
 const content = readFileSync(DOCKERFILE, "utf8");
@@ -167,17 +167,6 @@ test(".dockerignore keeps keys, stack files and local state out, and keeps in ev
 // ---------------------------------------------------------------------------------------------------
 // What the image runs, run here without Docker: `node --import tsx gateway/container/main.ts` with the
 // image's kind of configuration (a stack file path and an issuer in the environment).
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function runEntrypoint(env: Record<string, string>): { child: ReturnType<typeof spawn>; out: () => string; exit: Promise<number | null> } {
   const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "gateway", "container", "main.ts")], {
