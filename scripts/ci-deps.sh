@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs what the tests need beyond npm: Debian's chromium (browser sign-in tests) and
+# redis-server (shared gateway state), and ToolHive's vmcp at the pinned version (reference tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v redis-server >/dev/null || missing+=(redis-server)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+bash scripts/install-vmcp.sh
