@@ -3,6 +3,8 @@
  * It validates the whole config first (a ConfigError names every bad path and its fix), then declares
  * the team's Okta objects and its ToolHive objects on Kubernetes.
  */
+// First: refuses an unsupported Node before any dependency is loaded.
+import "./components/nodeGuard";
 import { vmcpOktaStack } from "./components/stackProgram";
 
 const { outputs } = vmcpOktaStack();
@@ -15,10 +17,10 @@ export const issuer = outputs.issuer;
 export const oktaIssuer = outputs.oktaIssuer;
 export const clientId = outputs.clientId;
 export const namespace = outputs.namespace;
-/** Okta group names, claim filter and Cedar groups, side by side. */
+/** Okta group names, claim filter and Cedar groups, side by side (member counts, no logins). */
 export const consistencyReport = outputs.consistencyReport;
 /** Public keys vMCP signs tokens with (what `<issuer>/.well-known/jwks.json` will serve). */
 export const jwks = outputs.jwks;
 export const signingKeyIds = outputs.signingKeyIds;
-/** Who may call which tool: `pulumi preview --diff` shows who gains or loses one. */
+/** `{group: {tool: "allow" | "deny"}}`: in `pulumi preview --diff` a grant change is one line. */
 export const accessMatrix = outputs.accessMatrix;

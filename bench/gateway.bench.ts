@@ -12,6 +12,12 @@
  * back): the floor of any proxy written in Node on this machine (BENCH_NO_FLOOR=1 skips it).
  * BENCH_NO_CACHE=1 adds a path: a gateway that verifies the JWT signature and evaluates
  * Cedar on every call (token cache and decision cache off).
+ *
+ * ToolHive's own vMCP (the pinned `vmcp` binary, scripts/install-vmcp.sh) runs in the same run, on
+ * the same backend, with the same team's configuration (the local variant `render` writes) and the
+ * same issuer's tokens; the summary puts ours and vMCP's added p50 latency and 16-concurrent
+ * throughput side by side, with their ratios (goal: added-latency ratio <= 1.0, throughput >= 1.0).
+ * Without the binary the benchmark fails with the install command (BENCH_NO_VMCP=1 leaves vMCP out).
  */
 import * as http from "node:http";
 import * as fs from "node:fs";
@@ -20,7 +26,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { TestIssuer } from "../gateway/testing/testIssuer";
-import { ENDPOINT, REPO_ROOT } from "../gateway/testing/harness";
+import { ENDPOINT, REPO_ROOT, echoTeam } from "../gateway/testing/harness";
+import { localVmcpConfigForTeam } from "../components/vmcp/runtimeConfig";
+import { findVmcpBinary, runVmcp, type RunningVmcp } from "../components/vmcp/runVmcp";
+import { freePort } from "../test/helpers/net";
 
 const N = Number(process.env.BENCH_N ?? 2000);
 const CONC_N = Number(process.env.BENCH_CONC_N ?? 4000);
@@ -170,6 +179,8 @@ const fmt = (f: Figures) => `p50 ${f.p50.toFixed(3)} ms  p99 ${f.p99.toFixed(3)}
 
 async function main(): Promise<void> {
   const children: ChildProcess[] = [];
+  const vmcpBinary = process.env.BENCH_NO_VMCP ? undefined : findVmcpBinary(); // fails first, with the install command
+  let vmcp: RunningVmcp | undefined;
   const issuer = await TestIssuer.start(ENDPOINT);
   try {
     const backend = await startChild([path.join(REPO_ROOT, "gateway/demo/echoBackend.ts"), "--http", "0"], "backend");
@@ -191,6 +202,13 @@ async function main(): Promise<void> {
       const gw2 = await startChild([gwScript, JSON.stringify({ backends: [{ name: "echo", url: backendUrl }], issuer: issuer.issuer, quiet: true, tokenCacheTtlMs: 0, decisionCache: false })], "gateway, no caches");
       children.push(gw2.child);
       paths.push({ name: "gateway, no caches", url: new URL(JSON.parse(gw2.line).mcpUrl), tool: "echo_echo", pid: gw2.child.pid, bearer: (i) => issuer.userToken(`user${i}@example.com`, ["mcp-users"], { expiresIn: 3600 }) });
+    }
+
+    if (vmcpBinary) {
+      // The same team (echoTeam: mcp-users may call every tool), as vMCP's own configuration.
+      const config = localVmcpConfigForTeam(echoTeam(), { backends: [{ name: "echo", url: backendUrl, transport: "streamable-http" }], issuer: issuer.issuer, audience: ENDPOINT, insecureAllowHttp: true });
+      vmcp = await runVmcp({ config, binary: vmcpBinary, port: await freePort() });
+      paths.push({ name: "vMCP (ToolHive)", url: new URL(vmcp.mcpUrl), tool: "echo_echo", pid: vmcp.pid, bearer: (i) => issuer.userToken(`user${i}@example.com`, ["mcp-users"], { expiresIn: 3600 }) });
     }
 
     const seq = new Map<string, Figures[]>();
@@ -249,6 +267,21 @@ async function main(): Promise<void> {
           `16-concurrent added p50 ${(c.p50 - direct.conc.p50).toFixed(3)} ms`,
       );
     }
+    if (vmcp) {
+      // Side by side: what each engine adds on top of the direct path, and its ratio to vMCP's.
+      const ours = { s: median(seq.get("gateway")!), c: median(conc.get("gateway")!) };
+      const ref = { s: median(seq.get("vMCP (ToolHive)")!), c: median(conc.get("vMCP (ToolHive)")!) };
+      const addedOurs = ours.s.p50 - direct.seq.p50;
+      const addedRef = ref.s.p50 - direct.seq.p50;
+      const g = cpu.get("gateway")!;
+      const v = cpu.get("vMCP (ToolHive)")!;
+      console.log("\nours vs ToolHive's vMCP (same backend, same team, same tokens)");
+      console.log(`                           ours        vMCP        ratio ours/vMCP`);
+      console.log(`  added p50 (sequential)   ${addedOurs.toFixed(3).padStart(7)} ms  ${addedRef.toFixed(3).padStart(7)} ms  ${(addedOurs / addedRef).toFixed(2)} (goal <= 1.0)`);
+      console.log(`  16-concurrent calls/s    ${ours.c.rps.toFixed(0).padStart(7)}     ${ref.c.rps.toFixed(0).padStart(7)}     ${(ours.c.rps / ref.c.rps).toFixed(2)} (goal >= 1.0)`);
+      console.log(`  16-concurrent p50        ${ours.c.p50.toFixed(3).padStart(7)} ms  ${ref.c.p50.toFixed(3).padStart(7)} ms  ${(ours.c.p50 / ref.c.p50).toFixed(2)}`);
+      console.log(`  CPU per call (process)   ${(g.gateway / g.calls).toFixed(3).padStart(7)} ms  ${(v.gateway / v.calls).toFixed(3).padStart(7)} ms  ${(g.gateway / g.calls / (v.gateway / v.calls)).toFixed(2)}`);
+    }
     const floor = paths.find((p) => p.name === "raw proxy (floor)");
     if (floor) {
       const g = cpu.get("gateway")!;
@@ -259,6 +292,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
+    await vmcp?.close();
     for (const c of children) c.kill("SIGTERM");
     agent.destroy();
     await issuer.close();
@@ -290,8 +324,13 @@ function rawProxy(target: URL): void {
 if (process.argv[2] === "--raw-proxy") {
   rawProxy(new URL(process.argv[3]));
 } else {
-  main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
+  main()
+    // Then the time of one browser sign-in, authorize to token (bench/signin.bench.ts; BENCH_NO_SIGNIN=1 skips it).
+    .then(async () => {
+      if (process.env.BENCH_NO_SIGNIN !== "1") await (await import("./signin.bench")).signInBench(Number(process.env.BENCH_SIGNIN_N ?? 5));
+    })
+    .catch((e) => {
+      console.error(e);
+      process.exit(1);
+    });
 }

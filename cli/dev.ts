@@ -16,6 +16,8 @@ interface DevOptions {
   host?: string;
   port?: number;
   idpPort?: number;
+  /** `gateway` (the bundled gateway) or `vmcp` (ToolHive's vmcp binary, cli/devVmcp.ts). */
+  engine?: string;
 }
 
 export interface DevContext {
@@ -107,24 +109,14 @@ export async function mintDevToken(ctx: DevContext, login: string, scopes?: stri
   }
 }
 
-/** `curl` that lists tools with a token (initialize, then tools/list on the session). */
-export function curlListTools(mcpUrl: string, token: string): string {
-  const h = `-H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream'`;
-  const init = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}`;
-  const list = `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`;
-  return (
-    `SID=$(curl -s -D - -o /dev/null ${h} -d '${init}' ${mcpUrl} | tr -d '\\r' | sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: //p'); ` +
-    `curl -s ${h} -H "Mcp-Session-Id: $SID" -d '${list}' ${mcpUrl}`
-  );
-}
-
 type GatewayModule = typeof import("../gateway/server");
 type GatewayHandle = Awaited<ReturnType<GatewayModule["startGateway"]>>;
 
 export interface StartedDev {
   idp: DevIdp;
+  /** The gateway's embedded authorization server (vMCP's authServerConfig), upstream = the dev IdP. */
+  authServer: import("../gateway/authServer").EmbeddedAuthServer;
   gateway: GatewayHandle;
-  tokens: Map<string, string>;
   close(): Promise<void>;
 }
 
@@ -140,7 +132,7 @@ function portInUse(e: unknown, what: string, port: number, flag: string): Error 
   return e as Error;
 }
 
-/** Starts the IdP and the gateway and mints one token per user. */
+/** Starts the IdP and the gateway. */
 export async function startDev(ctx: DevContext, logger: (line: object) => void): Promise<StartedDev> {
   const { endpoints } = ctx;
   const idp = await startDevIdp({
@@ -157,8 +149,24 @@ export async function startDev(ctx: DevContext, logger: (line: object) => void):
     throw portInUse(e, "development identity provider", endpoints.idpPort, "--idp-port");
   });
   let gateway: GatewayHandle;
+  let authServer: StartedDev["authServer"];
+  try {
+    // Clients sign in to the gateway as they do to vMCP; the gateway signs them in at the dev IdP.
+    const { devAuthServer } = require("../gateway/authServer") as typeof import("../gateway/authServer");
+    authServer = await devAuthServer({
+      compiled: ctx.compiled,
+      resourceUrl: endpoints.resourceUrl,
+      upstreamIssuer: idp.issuer,
+      keyDir: path.join(path.dirname(ctx.stateDir), "auth-server"),
+      log: logger,
+    });
+  } catch (e) {
+    await idp.close();
+    throw e;
+  }
   try {
     gateway = await loadStartGateway()({
+      authServer,
       compiled: ctx.compiled,
       host: endpoints.host,
       port: endpoints.port,
@@ -172,25 +180,19 @@ export async function startDev(ctx: DevContext, logger: (line: object) => void):
       logger,
     });
   } catch (e) {
+    await authServer.close();
     await idp.close();
     throw portInUse(e, "gateway", endpoints.port, "--port");
-  }
-  const tokens = new Map<string, string>();
-  try {
-    for (const u of ctx.users) tokens.set(u.login, await idp.mintToken(u.login));
-  } catch (e) {
-    await gateway.close();
-    await idp.close();
-    throw e;
   }
   let closing: Promise<void> | undefined;
   return {
     idp,
+    authServer,
     gateway,
-    tokens,
     close() {
       closing ??= (async () => {
         await gateway.close().catch(() => {});
+        await authServer.close();
         await idp.close();
       })();
       return closing;
@@ -198,29 +200,62 @@ export async function startDev(ctx: DevContext, logger: (line: object) => void):
   };
 }
 
-/** What `vmcp-okta dev` prints once everything is up. */
-export function devBanner(ctx: DevContext, started: Pick<StartedDev, "tokens" | "idp">): string {
+/** The flags `dev token` needs to mint for the same issuer and audience as this `dev` run. */
+function sameEndpointFlags(ctx: DevContext): string {
+  const defaults = devEndpoints(ctx.compiled.spec, ctx.dev);
+  const e = ctx.endpoints;
+  const flags: string[] = [];
+  if (e.host !== defaults.host) flags.push(`--host ${e.host}`);
+  if (e.port !== defaults.port) flags.push(`--port ${e.port}`);
+  if (e.idpPort !== defaults.idpPort) flags.push(`--idp-port ${e.idpPort}`);
+  return flags.map((f) => ` ${f}`).join("");
+}
+
+/**
+ * What `vmcp-okta dev` prints once everything is up: where to point a client, how to add it to the
+ * common MCP clients (they sign in through the browser), the users, and how scripts get a token.
+ */
+export function devBanner(ctx: DevContext): string {
   const { endpoints, compiled, users } = ctx;
+  const mcpUrl = endpoints.mcpUrl;
+  const name = `vmcp-${compiled.spec.team}`;
   const width = Math.max(...users.map((u) => u.login.length));
+  const stack = ctx.stackFile.stack;
+  const example = (users.find((u) => u.tokenGroups.length > 0) ?? users[0])?.login ?? "<login>";
   const out: string[] = [];
-  out.push(`vmcp-okta dev: team ${compiled.spec.team}, stack ${ctx.stackFile.stack} (development only)`, "");
-  out.push(`  MCP endpoint   ${endpoints.mcpUrl}`);
-  out.push(`  Access matrix  ${endpoints.resourceUrl}/`);
-  out.push(`  Dev IdP        ${started.idp.issuer}  (issuer; discovery at /.well-known/openid-configuration)`);
-  out.push(`  Signing key    ${path.relative(process.cwd(), ctx.stateDir) || ctx.stateDir} (persistent; tokens survive restarts for ${Math.round(ctx.dev.tokenTtlSeconds / 360) / 10} h)`, "");
-  out.push("Tokens (Authorization: Bearer <token>), one per development user:", "");
+  out.push(`vmcp-okta dev: team ${compiled.spec.team}, stack ${stack} (development only)`, "");
+  out.push(`  MCP URL        ${mcpUrl}`);
+  out.push(`  Access matrix  ${endpoints.resourceUrl}/`, "");
+  out.push("Add it to a client (it signs in through your browser, as one of the users below):", "");
+  out.push(`  Claude Code  claude mcp add --transport http ${name} ${mcpUrl}`);
+  out.push(`  VS Code      .vscode/mcp.json   {"servers": {"${name}": {"type": "http", "url": "${mcpUrl}"}}}`);
+  out.push(`  Cursor       ~/.cursor/mcp.json {"mcpServers": {"${name}": {"url": "${mcpUrl}"}}}`, "");
+  out.push("Users (no password; pick one on the sign-in page):", "");
   for (const u of users) {
-    const groups = u.tokenGroups.length ? u.tokenGroups.join(", ") : "no team group: every call is denied";
-    out.push(`  ${u.login.padEnd(width)}  groups: ${groups}`);
-    out.push(`  ${started.tokens.get(u.login)}`, "");
+    out.push(`  ${u.login.padEnd(width)}  ${u.tokenGroups.length ? u.tokenGroups.join(", ") : "no team group: every call is denied"}`);
   }
-  const first = users.find((u) => u.tokenGroups.length > 0) ?? users[0];
-  if (first) {
-    out.push(`List tools as ${first.login}:`, "");
-    out.push(`  ${curlListTools(endpoints.mcpUrl, started.tokens.get(first.login) ?? "")}`, "");
-  }
-  out.push(`More tokens: vmcp-okta dev token --stack ${ctx.stackFile.stack} --user <login>    Stop: Ctrl+C`);
+  out.push("");
+  out.push(`A bearer token for scripts: vmcp-okta dev token --stack ${stack}${sameEndpointFlags(ctx)} --user ${example}`);
+  out.push("Stop: Ctrl+C");
   return out.join("\n") + "\n";
+}
+
+function parseEngine(v: string): string {
+  if (v === "gateway" || v === "vmcp") return v;
+  throw new ConfigError([{ code: "dev.flag-engine", path: "--engine", message: "unknown engine", value: v, severity: "error", fix: "use --engine gateway or --engine vmcp" }]);
+}
+
+/** `--engine vmcp`: ToolHive's vmcp runs the stack's configuration (loaded on use, see cli/devVmcp.ts). */
+async function runDevVmcp(ctx: DevContext, logger: (line: object) => void): Promise<void> {
+  const { startDevVmcp } = require("./devVmcp") as typeof import("./devVmcp");
+  const started = await startDevVmcp(ctx, logger);
+  const stop = (signal: NodeJS.Signals) => {
+    logger({ level: "info", msg: "dev.shutdown", signal });
+    void started.close().then(() => process.exit(0));
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  process.stdout.write(`Engine: ToolHive vMCP (${started.binary}), configuration ${started.vmcp.configDir}/config.yaml\n\n` + devBanner(ctx));
 }
 
 export function registerDev(program: Command): void {
@@ -231,9 +266,11 @@ export function registerDev(program: Command): void {
     .option("--host <address>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "gateway port (default: the stack endpoint's port)", parsePort("--port"))
     .option("--idp-port <port>", "identity provider port (default: dev.idpPort, else the gateway port + 1)", parsePort("--idp-port"))
+    .option("--engine <engine>", "gateway (the bundled gateway) or vmcp (ToolHive's vmcp serve with the stack's own configuration)", parseEngine, "gateway")
     .action(async (opts: DevOptions) => {
       const ctx = loadDevContext(opts);
       const logger = (line: object) => process.stderr.write(JSON.stringify({ ts: new Date().toISOString(), ...line }) + "\n");
+      if (opts.engine === "vmcp") return runDevVmcp(ctx, logger);
       const started = await startDev(ctx, logger);
       let stopping = false;
       const stop = (signal: NodeJS.Signals) => {
@@ -253,7 +290,7 @@ export function registerDev(program: Command): void {
       };
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);
-      process.stdout.write(devBanner(ctx, started));
+      process.stdout.write(devBanner(ctx));
       started.gateway.ready.then(
         () => logger({ level: "info", msg: "dev.ready", note: "every backend answered initialize" }),
         (e: Error) => logger({ level: "warn", msg: "dev.not_ready", error: e.message }),

@@ -6,6 +6,7 @@ import { registerAuthz } from "./authz";
 import { registerPolicyTest } from "./policyTest";
 import { registerRender } from "./renderCommand";
 import { registerDev } from "./dev";
+import { registerDiff } from "./diff";
 import { reportError } from "./output";
 
 const program = new Command("vmcp-okta")
@@ -21,6 +22,7 @@ registerAuthz(program);
 registerPolicyTest(program);
 registerRender(program);
 registerDev(program);
+registerDiff(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.exitCode = reportError(e);

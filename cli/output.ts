@@ -7,6 +7,8 @@ import { loadStackFile, type StackFile } from "../components/stackConfig";
 export function reportError(e: unknown): number {
   if (e instanceof ConfigError) {
     process.stderr.write(e.message + "\n");
+    // Warnings too, so one run shows everything there is to fix.
+    printWarnings(e.problems.filter((p) => p.severity === "warning"));
     return 1;
   }
   process.stderr.write(`error: ${(e as Error)?.message ?? String(e)}\n`);
@@ -23,7 +25,8 @@ export async function loadWholeStack(stack: string, dir?: string) {
   // Loaded lazily: it pulls in the Pulumi SDK, which the core-only commands do not need.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadTeam, stackFileConfigView } = require("../components/loadStack") as typeof import("../components/loadStack");
-  return { stackFile, loaded: loadTeam(stackFile.team, stackFileConfigView(stackFile.config)) };
+  // As preview would: a placeholder ciphertext (the examples' `secure: v1:REPLACE-ME…`) is an error.
+  return { stackFile, loaded: loadTeam(stackFile.team, stackFileConfigView(stackFile.config, { placeholders: "refuse" })) };
 }
 
 /** The team's core only (groups, grants, policies): enough for why, test and authz. */

@@ -16,6 +16,9 @@ import { vmcpOktaStack } from "../components/stackProgram";
 import { matrixToMarkdown } from "../components/cedar/matrix";
 import { placeholder } from "../components/kubernetes/placeholders";
 import { TOOLHIVE_VERSION } from "../components/kubernetes/config";
+import type { KubeObject } from "../components/kubernetes/objects";
+import { devConfigFor, devEndpoints } from "../components/dev/config";
+import { localBackendsFor, vmcpRenderFiles } from "../components/vmcp/runtimeConfig";
 
 export const REDACTED = "<redacted>";
 
@@ -77,10 +80,15 @@ class RenderMocks implements pulumi.runtime.Mocks {
     const server = o.authServer;
     const serverId = server.mode === "existing" ? server.id : placeholder("okta:auth-server.id");
     switch (args.token) {
-      case "okta:user/getUser:getUser": {
-        const login = String((args.inputs.searches as { value?: string }[] | undefined)?.[0]?.value ?? "unknown");
-        return { id: placeholder(`okta:user.${login}.id`), login };
+      case "okta:user/getUsers:getUsers": {
+        // One search for every member (components/okta/lookups.ts lookupMembers): each login found, active.
+        const expression = String((args.inputs.searches as { expression?: string }[] | undefined)?.[0]?.expression ?? "");
+        const logins = [...expression.matchAll(/profile\.login eq "([^"]+)"/g)].map((m) => m[1]);
+        return { id: placeholder("okta:users"), users: logins.map((login) => ({ id: placeholder(`okta:user.${login}.id`), login, status: "ACTIVE" })) };
       }
+      case "okta:index/getGroups:getGroups":
+        // Groups to adopt (okta.adoptGroups): each one found by name.
+        return { id: placeholder("okta:groups"), groups: this.loaded.compiled.spec.groups.map((g) => ({ id: placeholder(`okta:group.${g.name}.id`), name: g.name, description: g.description, type: "OKTA_GROUP", source: "", customProfileAttributes: "{}" })) };
       case "okta:auth/getServer:getServer":
         // Stand-in for the lookup: the configured server, as a custom server.
         return { id: serverId, name: args.inputs.name, issuer: `https://${placeholder("okta:org-domain")}/oauth2/${serverId}`, audiences: [], status: "ACTIVE" };
@@ -131,7 +139,7 @@ function sortKeys(v: unknown, top = false): unknown {
   return Object.fromEntries(keys.map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
 }
 
-const K8S_ORDER = ["Namespace", "Secret", "MCPGroup", "MCPServer", "MCPOIDCConfig", "VirtualMCPServer"];
+const K8S_ORDER = ["Namespace", "Secret", "ConfigMap", "MCPGroup", "MCPServer", "MCPOIDCConfig", "VirtualMCPServer", "Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler"];
 const OKTA_ORDER = [
   "okta:auth/server:Server",
   "okta:app/oAuth:OAuth",
@@ -198,7 +206,7 @@ export async function renderStack(stack: string, dir?: string): Promise<RenderRe
   process.on("unhandledRejection", onRejection);
   let outputs: unknown;
   try {
-    const { outputs: o } = vmcpOktaStack(loaded, { logWarnings: false });
+    const { outputs: o } = vmcpOktaStack(loaded, { logWarnings: false, clusterPreflight: false });
     outputs = await resolveAll(o);
     await pulumi.runtime.disconnect(); // waits until every registration has reached the mocks
   } finally {
@@ -233,8 +241,22 @@ export async function renderStack(stack: string, dir?: string): Promise<RenderRe
     "outputs.yaml": header(stack, "stack outputs") + stringify(sortKeys(outputs), { lineWidth: 0 }),
     "access-matrix.md": `# Access matrix: team ${spec.team} (${spec.serverName})\n\nWho may call which tool (\`call_tool\`), decided by the stack's Cedar policies.\n\n` + matrixToMarkdown(loaded.compiled.matrix),
   };
+  Object.assign(files, vmcpFiles(stack, loaded, k8sObjects as unknown as KubeObject[]));
   if (helm.length) files["helm-releases.yaml"] = header(stack, "Helm releases (ToolHive operator and CRDs)") + yamlDocs(helm);
   return { files, warnings: loaded.warnings };
+}
+
+/** vMCP's runtime configuration (operator ConfigMap keys and the local variant), from the objects above. */
+function vmcpFiles(stack: string, loaded: LoadedTeam, objects: KubeObject[]): Record<string, string> {
+  const { spec } = loaded.compiled;
+  const development = spec.environment === "development";
+  const endpoints = development ? devEndpoints(spec, devConfigFor(spec).dev) : undefined;
+  return vmcpRenderFiles(objects, stack, {
+    backends: localBackendsFor(spec.backends),
+    issuer: endpoints?.issuer ?? placeholder("dev:issuer"),
+    audience: endpoints?.resourceUrl ?? spec.endpoint,
+    insecureAllowHttp: development,
+  });
 }
 
 /** Writes the rendered files into `outDir` (created if needed); returns the paths written. */
@@ -244,6 +266,7 @@ export function writeRender(result: RenderResult, outDir: string): string[] {
     .sort()
     .map((name) => {
       const file = path.join(outDir, name);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(file, result.files[name]);
       return file;
     });

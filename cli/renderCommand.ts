@@ -4,7 +4,7 @@ import { formatProblem } from "../components/errors";
 export function registerRender(program: Command): void {
   program
     .command("render")
-    .description("write what the stack would declare (Kubernetes YAML, Okta objects, access matrix) without Okta, a cluster or the Pulumi CLI")
+    .description("write what the stack would declare (Kubernetes YAML, Okta objects, access matrix) and vMCP's runtime configuration (vmcp/, vmcp-local/) without Okta, a cluster or the Pulumi CLI")
     .requiredOption("--stack <name>", "stack name (Pulumi.<name>.yaml)")
     .requiredOption("--out <dir>", "output directory")
     .action(async (opts: { stack: string; out: string }) => {

@@ -1,12 +1,43 @@
 import * as fs from "node:fs";
 import type { Command } from "commander";
+import { decodeJwt } from "jose";
 import { explainDecision } from "../components/cedar/explain";
 import type { CedarAction } from "../components/cedar/authorizer";
 import { loadCompiledStack } from "./output";
 
-function readClaims(arg: string): Record<string, unknown> | null {
-  const text = arg.trim().startsWith("{") || arg.trim() === "null" ? arg : fs.readFileSync(arg, "utf8");
-  const parsed = JSON.parse(text) as unknown;
+/** A compact JWS (`header.payload.signature`), optionally after `Bearer `. */
+const JWT = /^(?:Bearer\s+)?([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i;
+
+/**
+ * `--claims`: inline JSON, `null`, a raw access token (its payload is read, not verified: `why`
+ * explains a decision, it does not authenticate), or a file holding any of these.
+ */
+export function readClaims(arg: string): Record<string, unknown> | null {
+  const inline = arg.trim();
+  const looksInline = inline.startsWith("{") || inline === "null" || (JWT.test(inline) && !fs.existsSync(arg));
+  let text = inline;
+  if (!looksInline) {
+    try {
+      text = fs.readFileSync(arg, "utf8").trim();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw new Error(`--claims: not inline JSON, a JWT, or a readable file (${code})`);
+    }
+  }
+  const jwt = JWT.exec(text);
+  if (jwt) {
+    try {
+      return decodeJwt(jwt[1]) as Record<string, unknown>;
+    } catch (e) {
+      throw new Error(`--claims: not a readable JWT (${(e as Error).message})`);
+    }
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`--claims: not JSON, a JWT or a file holding either (${(e as Error).message})`);
+  }
   if (parsed !== null && (typeof parsed !== "object" || Array.isArray(parsed))) throw new Error("--claims must be a JSON object (or null for no identity)");
   return parsed as Record<string, unknown> | null;
 }
@@ -16,7 +47,7 @@ export function registerWhy(program: Command): void {
     .command("why")
     .description("explain one authorization decision in words")
     .requiredOption("--stack <name>", "stack name (Pulumi.<name>.yaml)")
-    .requiredOption("--claims <file|json>", "token claims: a JSON file or inline JSON object")
+    .requiredOption("--claims <file|json|jwt>", "token claims: inline JSON, a raw access token (payload read, not verified), or a file holding either")
     .option("--tool <name>", "advertised tool name (tools/call)")
     .option("--prompt <name>", "prompt name (prompts/get)")
     .option("--resource <uri>", "resource URI (resources/read)")
@@ -35,6 +66,7 @@ export function registerWhy(program: Command): void {
       });
       if (opts.json) process.stdout.write(JSON.stringify(explanation, null, 2) + "\n");
       else process.stdout.write(explanation.text + "\n");
-      process.exitCode = explanation.decision.allowed ? 0 : 3;
+      // 0 allowed, 3 denied, 4 allowed by policy but not a name this team's vMCP advertises.
+      process.exitCode = !explanation.decision.allowed ? 3 : explanation.notAdvertised ? 4 : 0;
     });
 }

@@ -13,3 +13,4 @@ export { toolhiveSchema } from "./cedar/schema";
 export { explainDecision } from "./cedar/explain";
 export { BatchAuthorizer } from "./cedar/batch";
 export { loadStackFile, isSecureValue, type StackFile } from "./stackConfig";
+export { parseRenames, RENAMES_CONFIG_KEY, NO_RENAMES, type Renames } from "./renames";

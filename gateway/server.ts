@@ -18,7 +18,9 @@ import type { CompiledTeam } from "../components/compile";
 import { Backend, type BackendLaunch } from "./backends/backend";
 import { bearerToken } from "./auth/bearer";
 import { bearerChallenge, metadataPath, metadataUrl, protectedResourceMetadata } from "./auth/protectedResource";
-import { TokenError, TokenVerifier } from "./auth/tokenVerifier";
+import { TokenError } from "./auth/tokenVerifier";
+import { bearerVerifierFor } from "./auth/authServerVerifier";
+import type { EmbeddedAuthServer } from "./authServer/server";
 import { checkHost, hostPolicy } from "./http/hostCheck";
 import { McpEndpoint } from "./http/mcpEndpoint";
 import { sendJson } from "./http/replies";
@@ -42,6 +44,12 @@ export interface GatewayOptions {
   resourceUrl: string;
   /** The token issuer; its OIDC discovery document names the JWKS. */
   issuer: string;
+  /**
+   * The embedded authorization server (gateway/authServer), as vMCP's `authServerConfig`: it serves
+   * its endpoints here, the protected-resource metadata names it, and bearer tokens are its own,
+   * mapped to the upstream's claims for Cedar. `issuer` is then the upstream's.
+   */
+  authServer?: EmbeddedAuthServer;
   /** Expected `aud` (default: resourceUrl). */
   audience?: string;
   /** Backends to run (default: each `compiled.spec.backends[].local`, with the backend's name). */
@@ -78,6 +86,35 @@ export interface GatewayOptions {
   startupTimeoutMs?: number;
   /** Sessions with no traffic, no open stream and no call in flight are dropped after this (default 30 min). */
   sessionIdleMs?: number;
+  /**
+   * Open sessions one token subject may hold (default 100). One more `initialize` is answered with
+   * HTTP 429 and Retry-After (when its first idle session expires); other users are not affected.
+   */
+  maxSessionsPerPrincipal?: number;
+  /**
+   * How long a POST body may take to arrive once the request is authenticated (default 30 000 ms).
+   * A half-sent or trickled body is answered 408 and its connection closed. Node's own
+   * `headersTimeout`/`requestTimeout` are set from it too (Node's defaults are 60 s and 5 min).
+   */
+  bodyTimeoutMs?: number;
+  /** How often each ready backend is sent a health `ping` (default 15 000 ms; 0 disables). */
+  healthIntervalMs?: number;
+  /** A health ping not answered within this marks the backend stalled: /readyz fails (default 5 000 ms). */
+  healthTimeoutMs?: number;
+  /**
+   * Also serve the status page `/` (access matrix, backends and their errors) and `/metrics` on the
+   * public listener. Default: true for a development stack, false for production, where they are
+   * only on the admin listener.
+   */
+  publicOps?: boolean;
+  /**
+   * Port of the admin listener, which serves `/`, `/metrics`, `/healthz` and `/readyz` on
+   * `adminHost`. Default: 0 (an ephemeral port, logged and given as `adminUrl`) for a production
+   * stack, none for development; null: no admin listener.
+   */
+  adminPort?: number | null;
+  /** Address of the admin listener (default 127.0.0.1: only reachable from the pod or host itself). */
+  adminHost?: string;
   /** Keep-alive comment interval on SSE streams (default 15 000 ms). */
   sseKeepAliveMs?: number;
   /** Close cleanly on SIGTERM/SIGINT, then re-raise the signal if nobody else handles it (default true). */
@@ -93,6 +130,8 @@ export interface GatewayOptions {
 
 export interface GatewayStatus {
   ready: boolean;
+  /** The issuer's signing keys are known (tokens can be verified). */
+  signingKeys: boolean;
   sessions: number;
   backends: BackendStatus[];
   /** Advertised tool names (all backends, before per-user filtering). */
@@ -104,6 +143,8 @@ export interface RunningGateway {
   url: string;
   /** The MCP endpoint, `${url}/mcp`. */
   mcpUrl: string;
+  /** The MCP URL clients are given: the resource's origin + `/mcp` (its origin must be the RFC 9728 resource's). */
+  publicMcpUrl: string;
   /** Resolves when every backend has answered initialize (rejects after startupTimeoutMs). */
   ready: Promise<void>;
   close(): Promise<void>;
@@ -111,9 +152,19 @@ export interface RunningGateway {
   status(): GatewayStatus;
   /** The gateway's own Prometheus registry (served at /metrics). */
   metrics: Registry;
+  /** Base URL of the admin listener (`/`, `/metrics`, `/healthz`, `/readyz`), when there is one. */
+  adminUrl?: string;
+  /**
+   * Start draining (before close on SIGTERM): /readyz answers 503 so the Service stops routing new
+   * traffic here, while requests that still arrive are served. See gateway/container/main.ts.
+   */
+  drain(): void;
+  /** Backend calls in flight (what a drain waits for). */
+  inFlight(): number;
 }
 
-const DEFAULTS = {
+/** The defaults of GatewayOptions (documented on each option). */
+export const GATEWAY_DEFAULTS = {
   host: "127.0.0.1",
   port: 8080,
   requestTimeoutMs: 60_000,
@@ -122,7 +173,47 @@ const DEFAULTS = {
   startupTimeoutMs: 60_000,
   sessionIdleMs: 30 * 60_000,
   sseKeepAliveMs: 15_000,
-};
+  maxSessionsPerPrincipal: 100,
+  bodyTimeoutMs: 30_000,
+  healthIntervalMs: 15_000,
+  healthTimeoutMs: 5_000,
+  adminHost: "127.0.0.1",
+} as const;
+const DEFAULTS = GATEWAY_DEFAULTS;
+
+/** Checks a numeric option; a bad value is a clear error naming the option, its range and default. */
+function intOption(name: keyof GatewayOptions, value: unknown, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`GatewayOptions.${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}; leave it out for the default (${fallback})`);
+  }
+  return value;
+}
+
+/** Every limit and listener option, validated and defaulted in one place. */
+function limitsOf(opts: GatewayOptions) {
+  const production = opts.compiled.spec.environment !== "development";
+  const adminPort = opts.adminPort === null ? null : opts.adminPort === undefined ? (production ? 0 : null) : intOption("adminPort", opts.adminPort, 0, 65535, 0);
+  const adminHost = opts.adminHost ?? DEFAULTS.adminHost;
+  if (typeof adminHost !== "string" || adminHost === "") throw new Error(`GatewayOptions.adminHost must be a non-empty address, got ${JSON.stringify(adminHost)}; leave it out for ${DEFAULTS.adminHost}`);
+  if (opts.publicOps !== undefined && typeof opts.publicOps !== "boolean") throw new Error(`GatewayOptions.publicOps must be true or false, got ${JSON.stringify(opts.publicOps)}`);
+  const healthTimeoutMs = intOption("healthTimeoutMs", opts.healthTimeoutMs, 1, 600_000, DEFAULTS.healthTimeoutMs);
+  const healthIntervalMs = intOption("healthIntervalMs", opts.healthIntervalMs, 0, 3_600_000, DEFAULTS.healthIntervalMs);
+  if (healthIntervalMs > 0 && healthIntervalMs < healthTimeoutMs) {
+    throw new Error(`GatewayOptions.healthIntervalMs (${healthIntervalMs}) must be at least healthTimeoutMs (${healthTimeoutMs}), or 0 to disable health probes`);
+  }
+  return {
+    sessionIdleMs: intOption("sessionIdleMs", opts.sessionIdleMs, 1_000, 7 * 24 * 3_600_000, DEFAULTS.sessionIdleMs),
+    maxSessionsPerPrincipal: intOption("maxSessionsPerPrincipal", opts.maxSessionsPerPrincipal, 1, 100_000, DEFAULTS.maxSessionsPerPrincipal),
+    bodyTimeoutMs: intOption("bodyTimeoutMs", opts.bodyTimeoutMs, 100, 600_000, DEFAULTS.bodyTimeoutMs),
+    maxBodyBytes: intOption("maxBodyBytes", opts.maxBodyBytes, 1_024, 1_073_741_824, DEFAULTS.maxBodyBytes),
+    healthIntervalMs,
+    healthTimeoutMs,
+    publicOps: opts.publicOps ?? !production,
+    adminPort,
+    adminHost,
+  };
+}
 
 function packageVersion(): string {
   try {
@@ -165,6 +256,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const sub = opts.anonymousDev.claims.sub;
     if (typeof sub !== "string" || sub === "") throw new Error("anonymousDev.claims needs a non-empty string sub");
   }
+  const limits = limitsOf(opts);
   const host = opts.host ?? DEFAULTS.host;
   const port = opts.port ?? DEFAULTS.port;
   const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
@@ -178,7 +270,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   const metrics = new GatewayMetrics(opts.defaultMetrics ?? true);
   const version = packageVersion();
-  const verifier = new TokenVerifier({
+  const verifier = bearerVerifierFor(opts.authServer, {
     issuer: opts.issuer,
     audience: opts.audience ?? opts.resourceUrl,
     clockToleranceSec: opts.clockToleranceSec,
@@ -190,7 +282,16 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   const backends: Backend[] = [];
   const decisionCache = (opts.decisionCache ?? true) && !policiesReadArguments(compiled.authorizer);
-  const router = new Router({ compiled, backends, metrics, log, serverInfo: { name: "vmcp-okta-gateway", version }, decisionCache });
+  const router = new Router({
+    compiled,
+    backends,
+    metrics,
+    log,
+    serverInfo: { name: "vmcp-okta-gateway", version },
+    decisionCache,
+    maxSessionsPerPrincipal: limits.maxSessionsPerPrincipal,
+    sessionIdleMs: limits.sessionIdleMs,
+  });
   for (const l of launches) {
     backends.push(
       new Backend(l, { requestTimeoutMs, initTimeoutMs: opts.initTimeoutMs ?? DEFAULTS.initTimeoutMs, cwd: opts.cwd ?? process.cwd(), clientInfo: { name: "vmcp-okta-gateway", version } }, router),
@@ -198,19 +299,42 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   }
 
   const hosts = hostPolicy(opts.resourceUrl, host, opts.allowedHosts);
-  const endpoint = new McpEndpoint({ router, metrics, maxBodyBytes: opts.maxBodyBytes ?? DEFAULTS.maxBodyBytes, sseKeepAliveMs: opts.sseKeepAliveMs ?? DEFAULTS.sseKeepAliveMs });
+  const endpoint = new McpEndpoint({
+    router,
+    metrics,
+    maxBodyBytes: limits.maxBodyBytes,
+    bodyTimeoutMs: limits.bodyTimeoutMs,
+    sseKeepAliveMs: opts.sseKeepAliveMs ?? DEFAULTS.sseKeepAliveMs,
+  });
   const prmPath = metadataPath(opts.resourceUrl);
   const prmUrl = metadataUrl(opts.resourceUrl);
-  const prm = protectedResourceMetadata(opts.resourceUrl, opts.issuer, `${compiled.spec.team} MCP gateway`);
-  const isReady = () => backends.every((b) => b.state === "ready");
+  const prm = protectedResourceMetadata(opts.resourceUrl, opts.authServer?.issuer ?? opts.issuer, `${compiled.spec.team} MCP gateway`, opts.authServer?.scopesSupported);
+  // Ready: every backend initialized and answering its health probes, and the issuer's signing keys
+  // known (without them no token can be verified). While keys are missing, a readiness check retries
+  // fetching them, at most every 5 s. Stricter than vMCP, whose static mode is always ready
+  // (pkg/vmcp/server/server.go handleReadiness): a pod that cannot verify tokens or reach a backend
+  // should not get traffic.
+  let lastKeyRetry = 0;
+  const signingKeys = (): boolean => {
+    if (verifier.hasKeys()) return true;
+    if (Date.now() - lastKeyRetry > 5_000) {
+      lastKeyRetry = Date.now();
+      verifier.warmUp();
+    }
+    return false;
+  };
+  const isReady = () => backends.every((b) => b.state === "ready" && b.healthy) && signingKeys();
+  let draining = false;
 
   const status = (): GatewayStatus => ({
     ready: isReady(),
+    signingKeys: verifier.hasKeys(),
     sessions: router.sessions.size,
     backends: backends.map((b) => ({
       name: b.name,
       transport: b.transport,
       state: b.state,
+      healthy: b.healthy,
       tools: [...router.catalog.tools.entries()].filter(([, r]) => r.backend === b).map(([name]) => name),
       prompts: b.catalog.prompts.length,
       resources: b.catalog.resources.length + b.catalog.resourceTemplates.length,
@@ -252,11 +376,19 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     }
   };
 
-  const handler = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+  /**
+   * Both listeners' routes. The public one serves MCP, the protected-resource metadata, /healthz
+   * and /readyz, plus `/` and `/metrics` only with `publicOps`; the admin one serves only
+   * `/`, `/metrics`, `/healthz` and `/readyz`.
+   */
+  const handler = async (req: http.IncomingMessage, res: http.ServerResponse, listener: "public" | "admin"): Promise<void> => {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const p = q === -1 ? url : url.slice(0, q);
-    if (p === "/mcp") {
+    const admin = listener === "admin";
+    const opsHere = admin || limits.publicOps;
+    if (!admin && opts.authServer && (await opts.authServer.handle(req, res))) return;
+    if (p === "/mcp" && !admin) {
       const bad = checkHost(req.headers, hosts);
       if (bad) {
         metrics.requests.inc({ method: "rejected_host", status: "403" });
@@ -277,21 +409,26 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         return sendJson(res, 200, { status: "ok" });
       case "/readyz": {
         const s = status();
-        return sendJson(res, s.ready ? 200 : 503, { ready: s.ready, backends: s.backends.map((b) => ({ name: b.name, state: b.state, lastError: b.lastError })) });
+        const ready = s.ready && !draining;
+        // Backend error texts only where the status page is served (they can name internal hosts).
+        const backendsOut = s.backends.map((b) => ({ name: b.name, state: b.state, healthy: b.healthy, ...(opsHere && b.lastError ? { lastError: b.lastError } : {}) }));
+        return sendJson(res, ready ? 200 : 503, { ready, signingKeys: s.signingKeys, ...(draining ? { draining } : {}), backends: backendsOut });
       }
       case "/metrics": {
+        if (!opsHere) return sendJson(res, 404, { error: "not_found" });
         const text = await metrics.registry.metrics();
         res.writeHead(200, { "content-type": metrics.registry.contentType });
         res.end(text);
         return;
       }
       case "/": {
+        if (!opsHere) return sendJson(res, 404, { error: "not_found" });
         const s = status();
         const declared = new Set(compiled.matrix.tools);
         const html = statusPage({
           team: compiled.spec.team,
           environment: compiled.spec.environment,
-          mcpUrl,
+          mcpUrl: publicMcpUrl,
           resourceUrl: opts.resourceUrl,
           issuer: opts.issuer,
           matrix: compiled.matrix,
@@ -304,6 +441,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         return;
       }
       default:
+        if (admin) return sendJson(res, 404, { error: "not_found" });
         if (p === prmPath || p === "/.well-known/oauth-protected-resource" || p === "/.well-known/oauth-protected-resource/mcp") {
           return sendJson(res, 200, prm, { "cache-control": "max-age=300" });
         }
@@ -311,24 +449,47 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     }
   };
 
-  const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {
-    handler(req, res).catch((e) => {
-      log({ level: "error", msg: "http.unhandled", error: (e as Error).message });
+  // Node's own backstops for slow clients, derived from bodyTimeoutMs (its defaults: headers 60 s,
+  // whole request 5 min, checked every 30 s). The body deadline itself is http/body.ts's (408).
+  const serverOptions: http.ServerOptions = {
+    noDelay: true,
+    keepAliveTimeout: 65_000,
+    headersTimeout: Math.min(limits.bodyTimeoutMs, 30_000),
+    requestTimeout: limits.bodyTimeoutMs + 10_000,
+    connectionsCheckingInterval: Math.min(Math.max(Math.floor(limits.bodyTimeoutMs / 2), 250), 30_000),
+  };
+  const serve = (listener: "public" | "admin") => (req: http.IncomingMessage, res: http.ServerResponse) => {
+    handler(req, res, listener).catch((e) => {
+      // The exception's text is logged, never sent: the client gets a fixed message.
+      log({ level: "error", msg: "http.unhandled", error: (e as Error)?.message, stack: (e as Error)?.stack?.split("\n").slice(0, 4).join(" | ") });
       if (!res.headersSent) sendJson(res, 500, rpcError(null, RpcCode.InternalError, "internal error"));
       else res.destroy();
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
+  };
+  const listen = (srv: http.Server, p: number, h: string) =>
+    new Promise<string>((resolve, reject) => {
+      srv.once("error", reject);
+      srv.listen(p, h, () => {
+        srv.off("error", reject);
+        const a = srv.address() as AddressInfo;
+        resolve(`http://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`);
+      });
     });
-  });
-  const addr = server.address() as AddressInfo;
-  const urlHost = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
-  const url = `http://${urlHost}:${addr.port}`;
+  const server = http.createServer(serverOptions, serve("public"));
+  const url = await listen(server, port, host);
   const mcpUrl = `${url}/mcp`;
+  const publicMcpUrl = new URL("/mcp", opts.resourceUrl).href;
+  let adminServer: http.Server | undefined;
+  let adminUrl: string | undefined;
+  if (limits.adminPort !== null) {
+    adminServer = http.createServer(serverOptions, serve("admin"));
+    try {
+      adminUrl = await listen(adminServer, limits.adminPort, limits.adminHost);
+    } catch (e) {
+      server.close();
+      throw new Error(`the admin listener cannot listen on ${limits.adminHost}:${limits.adminPort}: ${(e as Error).message}; set adminPort to a free port (0: any), or null for none`);
+    }
+  }
 
   let startupTimer: NodeJS.Timeout | undefined;
   const ready = new Promise<void>((resolve, reject) => {
@@ -352,7 +513,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   log({
     msg: "gateway.start",
     url,
-    mcpUrl,
+    mcpUrl: publicMcpUrl,
     team: compiled.spec.team,
     environment: compiled.spec.environment,
     issuer: opts.issuer,
@@ -360,18 +521,39 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     backends: launches.map((l) => ({ name: l.name, transport: l.command ? "stdio" : "http" })),
     anonymousDev: !!opts.anonymousDev,
     decisionCache,
+    adminUrl,
+    publicOps: limits.publicOps,
+    maxSessionsPerPrincipal: limits.maxSessionsPerPrincipal,
+    bodyTimeoutMs: limits.bodyTimeoutMs,
   });
   if (opts.anonymousDev) log({ level: "warn", msg: "gateway.anonymous_dev", user: opts.anonymousDev.claims.sub, note: "requests without a token run as this development identity" });
   verifier.warmUp();
   for (const b of backends) b.start();
 
-  const sweeper = setInterval(() => {
-    const cutoff = Date.now() - (opts.sessionIdleMs ?? DEFAULTS.sessionIdleMs);
-    for (const s of router.sessions.values()) {
-      if (s.lastSeen < cutoff && !s.stream?.open && s.calls.size === 0) router.closeSession(s, "idle");
-    }
-  }, 60_000);
+  // Idle sessions are swept a few times per idle period (at most every minute).
+  const sweeper = setInterval(
+    () => {
+      const cutoff = Date.now() - limits.sessionIdleMs;
+      for (const s of router.sessions.values()) {
+        if (s.lastSeen < cutoff && !s.stream?.open && s.calls.size === 0) router.closeSession(s, "idle");
+      }
+    },
+    Math.min(60_000, Math.max(250, Math.floor(limits.sessionIdleMs / 4))),
+  );
   sweeper.unref();
+
+  // Health probes: a backend that stops answering (stalled, not dead) makes /readyz fail.
+  let prober: NodeJS.Timeout | undefined;
+  if (limits.healthIntervalMs > 0) {
+    prober = setInterval(() => {
+      for (const b of backends) {
+        void b.probe(limits.healthTimeoutMs).then((changed) => {
+          if (changed) metrics.backendUp.set({ backend: b.name }, b.state === "ready" && b.healthy ? 1 : 0);
+        });
+      }
+    }, limits.healthIntervalMs);
+    prober.unref();
+  }
 
   let closing: Promise<void> | undefined;
   const signals: NodeJS.Signals[] = ["SIGTERM", "SIGINT"];
@@ -384,6 +566,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const close = (): Promise<void> => {
     closing ??= (async () => {
       clearInterval(sweeper);
+      if (prober) clearInterval(prober);
       if (startupTimer) clearTimeout(startupTimer);
       for (const s of signals) process.off(s, onSignal);
       verifier.close();
@@ -393,11 +576,21 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       await Promise.all(backends.map((b) => b.close()));
       server.closeAllConnections();
       await closed;
+      if (adminServer) {
+        const adminClosed = new Promise<void>((resolve) => adminServer!.close(() => resolve()));
+        adminServer.closeAllConnections();
+        await adminClosed;
+      }
       log({ msg: "gateway.stop" });
     })();
     return closing;
   };
   if (opts.handleSignals ?? true) for (const s of signals) process.once(s, onSignal);
 
-  return { url, mcpUrl, ready, close, status, metrics: metrics.registry };
+  const drain = () => {
+    if (!draining) log({ msg: "gateway.draining" });
+    draining = true;
+  };
+  const inFlight = () => backends.reduce((n, b) => n + b.inFlight, 0);
+  return { url, mcpUrl, publicMcpUrl, adminUrl, ready, close, status, metrics: metrics.registry, drain, inFlight };
 }

@@ -11,3 +11,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 bash scripts/install-vmcp.sh
+# actionlint, which test/ciWorkflow.test.ts runs on examples/ci's GitHub Actions workflow.
+[ -x "$(go env GOPATH)/bin/actionlint" ] || go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12

@@ -61,7 +61,8 @@ test("test with a failing file (through npm run --silent cli --): exit 1, each f
     c.on("close", (code) => res({ code, stdout }));
   });
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /^2 passed, 2 failed$/m);
+  assert.match(r.stdout, /^1 passed, 3 failed$/m);
+  assert.match(r.stdout, /no tool "delete_namespace" is advertised by this team; vMCP advertises it as "kubernetes-backend_delete_namespace"/);
   assert.match(r.stdout, /^not ok - developers can delete namespaces \(wrong decision\): deny/m);
   assert.match(r.stdout, /expected allow, got deny/);
   assert.match(r.stdout, /expected policies \[mcp-admin\.allow-all\], got \[mcp-platform\.allow-all\]/);

@@ -320,7 +320,8 @@ const cases: Case[] = [
   {
     name: "manual aggregation with two backends advertising the same tool",
     mutate: (t) => {
-      t.aggregation = { conflictResolution: "manual" };
+      // An override elsewhere: vmcp refuses manual without any (aggregation.manual-without-overrides).
+      t.aggregation = { conflictResolution: "manual", overrides: { "github-backend": { create_issue: "gh_create_issue" } } };
       t.backends["kubernetes-backend"].tools = ["list_namespaces", "get_pods", "delete_namespace", "list_issues"];
       t.grants!.developers.deny = ["kubernetes-backend/delete_namespace"];
     },

@@ -118,7 +118,7 @@ test("tool naming: priority keeps the first backend in priorityOrder; manual hid
 
 test("under priority aggregation, generated policies and the matrix use the bare names", () => {
   const t = seedTeam();
-  t.aggregation = { conflictResolution: "priority" };
+  t.aggregation = { conflictResolution: "priority", priorityOrder: ["kubernetes-backend"] };
   const { policies, matrix, spec } = compileTeam(t);
   assert.ok(spec.tools.every((x) => !x.name.includes("_backend")));
   assert.ok(policies.find((p) => p.id === "mcp-developers.deny-tools")!.text.includes(`Tool::"delete_namespace"`));

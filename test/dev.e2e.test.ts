@@ -1,13 +1,13 @@
 /**
- * `vmcp-okta dev` end to end, as a user runs it (a real CLI process): it prints the MCP URL, one
- * token per development user and a curl line; the printed tokens work with the official MCP SDK client
- * and the Cedar decisions of the stack; the curl line really lists tools; a `dev token` minted by a
- * second process is accepted by the running gateway; SIGTERM shuts everything down cleanly.
+ * `vmcp-okta dev` end to end, as a user runs it (a real CLI process): it prints a short banner (the
+ * MCP URL, how to add it to Claude Code, VS Code and Cursor, the users, the `dev token` command);
+ * tokens from the printed `dev token` command (a second process) work with the official MCP SDK
+ * client and the Cedar decisions of the stack; SIGTERM shuts everything down cleanly.
  * The stack's backend is our Streamable HTTP conformance server, so this needs no demo backend.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { UnauthorizedError, type OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
@@ -15,7 +15,7 @@ import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } fr
 import type { TeamInput } from "../components/spec/types";
 import { startEverythingServer, type EverythingServer } from "../gateway/conformance/everythingServer";
 import { BIN, runCli, tempStacks } from "./fixtures/cli";
-import { OAuthBrowser } from "./helpers/oauthBrowser";
+import { HostCookieBrowser } from "./helpers/authServerFlow";
 import { freePort } from "./helpers/net";
 
 let backend: EverythingServer;
@@ -74,11 +74,15 @@ after(async () => {
   await backend.close();
 });
 
-function tokenFor(login: string): string {
-  const lines = stdout.split("\n");
-  const i = lines.findIndex((l) => l.trim().startsWith(login));
-  assert.ok(i >= 0, `a token line for ${login}`);
-  const token = lines[i + 1].trim();
+/** The banner's `dev token` command, run as printed (another process), for `login`. */
+async function tokenFor(login: string): Promise<string> {
+  const line = stdout.split("\n").find((l) => l.includes("vmcp-okta dev token"));
+  assert.ok(line, "the banner names the dev token command");
+  const args = line.slice(line.indexOf("vmcp-okta dev token") + "vmcp-okta ".length).trim().split(/\s+/);
+  args[args.indexOf("--user") + 1] = login;
+  const r = await runCli(args, { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const token = r.stdout.trim();
   assert.match(token, /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
   return token;
 }
@@ -89,18 +93,29 @@ async function connect(token: string): Promise<Client> {
   return client;
 }
 
-test("the banner names the MCP URL, the IdP and every user with their groups", () => {
-  assert.match(stdout, new RegExp(`MCP endpoint +http://localhost:${port}/mcp`));
-  assert.match(stdout, new RegExp(`Dev IdP +http://127\\.0\\.0\\.1:${idpPort}/oauth2/default`));
-  assert.match(stdout, /alice@example\.com +groups: mcp-developers/);
-  assert.match(stdout, /bob@example\.com +groups: mcp-platform/);
-  assert.match(stdout, /eve@example\.com +groups: no team group/);
-  for (const u of ["alice@example.com", "bob@example.com", "eve@example.com"]) tokenFor(u);
+test("the banner is short: the MCP URL, the clients, the matrix page, the users, the token command", () => {
+  const mcp = `http://localhost:${port}/mcp`;
+  assert.match(stdout, new RegExp(`MCP URL +${mcp}`));
+  assert.match(stdout, new RegExp(`Access matrix +http://localhost:${port}/`));
+  assert.ok(stdout.includes(`claude mcp add --transport http vmcp-laptop ${mcp}`), stdout);
+  assert.ok(stdout.includes(`.vscode/mcp.json   {"servers": {"vmcp-laptop": {"type": "http", "url": "${mcp}"}}}`), stdout);
+  assert.ok(stdout.includes(`~/.cursor/mcp.json {"mcpServers": {"vmcp-laptop": {"url": "${mcp}"}}}`), stdout);
+  assert.match(stdout, /alice@example\.com +mcp-developers/);
+  assert.match(stdout, /bob@example\.com +mcp-platform/);
+  assert.match(stdout, /eve@example\.com +no team group/);
+  assert.match(stdout, /vmcp-okta dev token --stack laptop --user alice@example\.com/);
+  assert.doesNotMatch(stdout, /eyJ[\w-]{20,}\./, "no token in the banner");
   assert.doesNotMatch(stderr, /eyJ[\w-]{20,}\./, "no token in the logs");
+  assert.ok(stdout.split("\n").length <= 25, `short: ${stdout.split("\n").length} lines`);
+  // One URL everywhere: the status page names the same MCP URL, whose origin is the RFC 9728 resource.
+  return Promise.all([fetch(`http://127.0.0.1:${port}/`).then((r) => r.text()), fetch(`http://127.0.0.1:${port}/.well-known/oauth-protected-resource`).then((r) => r.json())]).then(([html, prm]) => {
+    assert.ok((html as string).includes(`<code>${mcp}</code>`), "the status page shows the public MCP URL");
+    assert.equal((prm as { resource: string }).resource, new URL(mcp).origin);
+  });
 });
 
-test("the printed tokens work with the MCP SDK client, with the stack's decisions", async () => {
-  const alice = await connect(tokenFor("alice@example.com"));
+test("tokens from the printed dev token command work with the MCP SDK client, with the stack's decisions", async () => {
+  const alice = await connect(await tokenFor("alice@example.com"));
   try {
     // allow "*" is every tool the backend lists (declared or not), minus the denied one.
     const names = (await alice.listTools()).tools.map((t) => t.name);
@@ -112,33 +127,19 @@ test("the printed tokens work with the MCP SDK client, with the stack's decision
   } finally {
     await alice.close();
   }
-  const bob = await connect(tokenFor("bob@example.com"));
+  const bob = await connect(await tokenFor("bob@example.com"));
   try {
     const names = (await bob.listTools()).tools.map((t) => t.name);
     assert.ok(names.includes("everything_test_error_handling") && names.includes("everything_test_simple_text"), names.join(", "));
   } finally {
     await bob.close();
   }
-  const eve = await connect(tokenFor("eve@example.com"));
+  const eve = await connect(await tokenFor("eve@example.com"));
   try {
     assert.deepEqual((await eve.listTools()).tools, []);
   } finally {
     await eve.close();
   }
-});
-
-const hasCurl = spawnSync("curl", ["--version"]).status === 0;
-
-test("the printed curl line lists tools", { skip: hasCurl ? false : "curl is not installed" }, () => {
-  const line = stdout.split("\n").find((l) => l.includes("curl -s"));
-  assert.ok(line, "a curl line");
-  const r = spawnSync("bash", ["-c", line.trim()], { encoding: "utf8", timeout: 15_000 });
-  assert.equal(r.status, 0, r.stderr);
-  const data = r.stdout.split("\n").find((l) => l.startsWith("data: ")) ?? r.stdout;
-  const json = JSON.parse(data.replace(/^data: /, "")) as { result?: { tools: Array<{ name: string }> } };
-  const names = json.result?.tools.map((t) => t.name) ?? [];
-  assert.ok(names.includes("everything_test_simple_text"), r.stdout);
-  assert.ok(!names.includes("everything_test_error_handling"), "as alice: the denied tool is filtered out");
 });
 
 test("a token from `dev token` in another process is accepted by the running gateway", async () => {
@@ -196,19 +197,23 @@ test("an MCP client with no token signs in through the gateway's 401, the dev Id
   // 401 + WWW-Authenticate → protected-resource metadata → the dev IdP's metadata → registration.
   await assert.rejects(first.connect(transport), UnauthorizedError);
   assert.ok(provider.authorizationUrl, "the client was sent to the authorization endpoint");
-  assert.ok(provider.authorizationUrl.href.startsWith(`http://127.0.0.1:${idpPort}/oauth2/default/v1/authorize`), provider.authorizationUrl.href);
+  // The gateway's own authorization server (as vMCP's authServerConfig); it sends the browser on to the dev IdP.
+  assert.ok(provider.authorizationUrl.href.startsWith(`http://localhost:${port}/oauth/authorize`), provider.authorizationUrl.href);
   assert.equal(provider.authorizationUrl.searchParams.get("resource")?.replace(/\/mcp$/, "").replace(/\/$/, ""), `http://localhost:${port}`);
 
-  const browser = new OAuthBrowser(provider.redirectUrl);
+  // Cookies by host, as a browser keeps them: the gateway and the dev IdP use the same cookie names.
+  const browser = new HostCookieBrowser();
   const page = await browser.go(provider.authorizationUrl.href);
+  assert.ok(page.url.startsWith(`http://127.0.0.1:${idpPort}/oauth2/default/`), page.url);
   assert.match(page.body, /bob@example\.com/);
-  const back = new URL((await browser.signInAs(page, "bob@example.com")).url);
+  const back = new URL((await browser.signInAs(page, "bob@example.com", { stopAt: [String(provider.redirectUrl)] })).url);
   const code = back.searchParams.get("code");
   assert.ok(code, `${back.href}\n${provider.authorizationUrl.href}\n${stderr.split("\n").filter((l) => l.includes("dev-idp")).join("\n")}`);
   await transport.finishAuth(code);
-  // The gateway's metadata lists no scopes_supported, so the client asked for none: the dev IdP
-  // granted its defaults and said that Okta would refuse.
-  assert.match(stderr, /"msg":"dev-idp default scope"/);
+  // The client holds the gateway's token (and a refresh token: the metadata lists offline_access).
+  const saved = provider.tokens()!;
+  assert.equal(JSON.parse(Buffer.from(saved.access_token.split(".")[1], "base64url").toString()).iss, `http://localhost:${port}`);
+  assert.ok(saved.refresh_token, "a refresh token");
 
   const client = new Client({ name: "oauth-e2e", version: "1" });
   await client.connect(new StreamableHTTPClientTransport(url, { authProvider: provider }));

@@ -1,8 +1,9 @@
 /**
  * `npm start` on the repository's dev stack, with no network: the whole check runs inside a fresh
  * network namespace that has only a loopback interface (`unshare -n`, available to root; elsewhere it
- * runs with the machine's network and says so). Inside, it starts `npm start` (on spare ports), reads
- * the printed tokens, and with the official MCP SDK client checks the guide's team: alice
+ * runs with the machine's network and says so). Inside, it starts `npm start` (on spare ports), gets
+ * tokens with the `dev token` command the banner prints, and with the official MCP SDK client checks
+ * the guide's team: alice
  * (mcp-developers) does not see `kubernetes-backend_delete_namespace` and is refused calling it, carol
  * (mcp-admin) may call it, eve (no group) sees nothing. Then Ctrl+C (SIGINT to the process group, as a
  * terminal sends it) stops everything.
@@ -56,11 +57,21 @@ async function check(): Promise<CheckResult> {
       }, 100);
       child.on("close", () => rej(new Error(`npm start exited\n${out}\n${err}`)));
     });
-    const lines = out.split("\n");
-    const token = (login: string) => lines[lines.findIndex((l) => l.trim().startsWith(login)) + 1].trim();
+    // The banner's own command for scripts, e.g. `vmcp-okta dev token --stack dev --port N --idp-port M --user …`.
+    const command = out.split("\n").find((l) => l.includes("vmcp-okta dev token"))!;
+    const tokenArgs = command.slice(command.indexOf("vmcp-okta dev token") + "vmcp-okta ".length).trim().split(/\s+/);
+    const token = (login: string) =>
+      new Promise<string>((res, rej) => {
+        const args = [...tokenArgs];
+        args[args.indexOf("--user") + 1] = login;
+        const c = spawn(process.execPath, [join(REPO, "bin", "vmcp-okta.js"), ...args], { cwd: REPO, stdio: ["ignore", "pipe", "inherit"] });
+        let t = "";
+        c.stdout.setEncoding("utf8").on("data", (d: string) => (t += d));
+        c.on("close", (code) => (code === 0 ? res(t.trim()) : rej(new Error(`dev token exited ${code}`))));
+      });
     const connect = async (login: string) => {
       const c = new Client({ name: "npm-start-check", version: "1" });
-      await c.connect(new StreamableHTTPClientTransport(new URL(`http://localhost:${port}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token(login)}` } } }));
+      await c.connect(new StreamableHTTPClientTransport(new URL(`http://localhost:${port}/mcp`), { requestInit: { headers: { authorization: `Bearer ${await token(login)}` } } }));
       return c;
     };
     const alice = await connect("alice@example.com");
@@ -84,7 +95,7 @@ async function check(): Promise<CheckResult> {
     return {
       offline: false,
       networkReachable,
-      banner: out.includes(`http://localhost:${port}/mcp`),
+      banner: out.includes(`MCP URL        http://localhost:${port}/mcp`) && out.includes(`claude mcp add --transport http vmcp-engineering http://localhost:${port}/mcp`) && !/eyJ[\w-]{20,}\./.test(out),
       aliceTools,
       aliceDeleteRefused,
       carolDelete,
@@ -116,7 +127,7 @@ if (process.env.VMCP_DEV_START_CHECK === "1") {
   );
 } else {
   // Registered only when run as a test, so the checker above runs no test of its own.
-  test("npm start works with no network: tokens, decisions, Ctrl+C", async () => {
+  test("npm start works with no network: banner, dev token, decisions, Ctrl+C", async () => {
     const self = join(REPO, "test", "dev.start.test.ts");
     const inner = `ip link set lo up && VMCP_DEV_START_CHECK=1 exec "${process.execPath}" --import tsx "${self}"`;
     const probe = spawnSync("unshare", ["-n", "true"]);

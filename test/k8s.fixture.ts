@@ -4,6 +4,10 @@
  * that runs the whole team component (Okta + Kubernetes) under it.
  */
 import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { CRD_DIR } from "./helpers/k8sCrds";
 import * as pulumi from "@pulumi/pulumi";
 import { loadTeam, type LoadedTeam } from "../components/loadStack";
 import type { StackConfigView } from "../components/kubernetes/config";
@@ -132,9 +136,26 @@ export function keyMaterialOutputs(counter: { keys: number; bytes: number } = { 
   };
 }
 
+export const CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition";
+
+/**
+ * The cluster's CRDs as a read returns them: the real ToolHive CRD files (`../shared/toolhive-crds`),
+ * or `served` overrides per CRD name (e.g. an old operator serving only v1alpha1).
+ */
+export function clusterOutputs(served: Record<string, string[]> = {}): HarnessOptions["outputs"] {
+  return {
+    [CRD_TYPE]: (_inputs, _name, id) => {
+      if (served[id]) return { spec: { group: "toolhive.stacklok.dev", versions: served[id].map((name) => ({ name, served: true, storage: true })) } };
+      const file = path.join(CRD_DIR, `toolhive.stacklok.dev_${id.split(".")[0]}.yaml`);
+      const doc = parse(fs.readFileSync(file, "utf8")) as { spec: { group: string; versions: { name: string; served: boolean; storage: boolean }[] } };
+      return { spec: { group: doc.spec.group, versions: doc.spec.versions.map(({ name, served: s, storage }) => ({ name, served: s, storage })) } };
+    },
+  };
+}
+
 export function harnessOptions(counter?: { keys: number; bytes: number }, priorState?: Map<string, RecordedResource>): HarnessOptions {
   const okta = oktaHarnessOptions();
-  return { outputs: { ...okta.outputs, ...keyMaterialOutputs(counter) }, calls: okta.calls, priorState };
+  return { outputs: { ...okta.outputs, ...keyMaterialOutputs(counter), ...clusterOutputs() }, calls: okta.calls, priorState };
 }
 
 export interface TeamRun {
@@ -175,7 +196,7 @@ export function plain(r: RecordedResource): Record<string, unknown> {
 export async function runStackFromConfig(team: Record<string, unknown>, secrets: Record<string, string> = SECRET_CONFIG, extra: Record<string, string> = {}) {
   const counter = { keys: 0, bytes: 0 };
   const harness = new MockHarness(harnessOptions(counter));
-  pulumi.runtime.setAllConfig({ "vmcp-okta:team": JSON.stringify(team), ...secrets, ...extra }, Object.keys(secrets));
+  pulumi.runtime.setAllConfig({ "vmcp-okta:team": JSON.stringify(team), "kubernetes:enableSecretMutable": "true", ...secrets, ...extra }, Object.keys(secrets));
   await useHarness(harness);
   return { harness, run: () => vmcpOktaStack() };
 }

@@ -120,18 +120,14 @@ test("created server: every resource's inputs for the guide's team", async () =>
     refreshTokenLifetimeMinutes: 1440,
     refreshTokenWindowMinutes: 1440,
   });
-  // Users are looked up once per login (alice is in two groups), by exact login.
-  const lookups = h.calls.filter((c) => c.token === I.getUser);
+  // Users are looked up with one search for every member (alice is in two groups, asked once).
+  const lookups = h.calls.filter((c) => c.token === I.getUsers);
   assert.deepEqual(
     lookups.map((c) => c.inputs),
-    ["alice@example.com", "bob@example.com", "carol@example.com"].map((value) => ({
-      searches: [{ name: "profile.login", value, comparison: "eq" }],
-      skipGroups: true,
-      skipRoles: true,
-    })),
+    [{ searches: [{ expression: 'profile.login eq "alice@example.com" or profile.login eq "bob@example.com" or profile.login eq "carol@example.com"' }] }],
   );
-  // A created server needs no data source besides the user lookups.
-  assert.deepEqual([...new Set(h.calls.map((c) => c.token))], [I.getUser]);
+  // A created server needs no data source besides the user lookup.
+  assert.deepEqual([...new Set(h.calls.map((c) => c.token))], [I.getUsers]);
   assert.deepEqual(types(run), [T.app, T.assignment, T.group, T.memberships, T.policy, T.rule, T.claim, T.scope, T.server, T.component].sort());
 });
 
@@ -149,10 +145,32 @@ test("outputs: issuer, server id, client id, secret client secret, group names, 
   assert.equal(report.ok, true);
   assert.deepEqual(report.rows.map((r) => r.oktaGroup), ["mcp-developers", "mcp-platform", "mcp-admin"]);
   // `ready` is what vMCP waits for: the rule, the policy, the claim, every assignment and membership.
-  const readyUrns = await Promise.all(run.team.ready.map((r) => valueOf(r.urn)));
+  const readyUrns = await Promise.all(run.team.ready.map(async (r) => valueOf((await r).urn)));
   assert.equal(readyUrns.length, 1 + 1 + 1 + 3 + 3);
   assert.ok(readyUrns.some((u) => u.endsWith("::engineering-policy-rule")));
-  assert.ok(readyUrns.every((u) => u.includes("vmcp-okta:okta:OktaTeam$okta:")), "all parented to the component");
+  assert.ok(readyUrns.every((u) => u.includes("vmcp-okta:index:OktaTeam$okta:")), "all parented to the component");
+});
+
+test("scope import inputs are the existing scope's, not the guide's: a scope with other settings imports as it is", async () => {
+  const org: FakeOrg = { scopes: { default: [{ id: "scp-g2", name: "groups", description: "", consent: "REQUIRED", metadataPublish: "NO_CLIENTS", default: true, displayName: "Groups" } as never] } };
+  const run = await runTeam(seedTeam({ okta: { ...DEFAULT_SERVER.okta, groupsScope: "import" } }), org);
+  const scope = run.harness.one(T.scope);
+  assert.equal(scope.importId, "default/scp-g2");
+  assert.deepEqual(scope.inputs, { authServerId: "default", name: "groups", displayName: "Groups", metadataPublish: "NO_CLIENTS", consent: "REQUIRED", default: true, optional: false });
+});
+
+test("members: one user search for every member; unknown and deactivated logins fail naming the member", async () => {
+  const many = Array.from({ length: 45 }, (_, i) => `user${i}@example.com`);
+  const big = await runTeam(seedTeam({ groups: { developers: { description: "d", members: many }, platform: { description: "p", members: ["bob@example.com"] }, admin: { description: "a", members: [] } } }));
+  const searches = big.harness.calls.filter((c) => c.token === I.getUsers);
+  assert.equal(searches.length, 3, "46 logins: 3 searches of at most 20, not 46 lookups");
+  assert.equal(JSON.parse(JSON.stringify(big.harness.one(T.memberships, "engineering-members-developers").inputs.users)).length, 45);
+  const org: FakeOrg = { users: { "alice@example.com": {}, "bob@example.com": { status: "DEPROVISIONED" } } };
+  const { errors, run } = await runTeamExpectingFailure(seedTeam(), org);
+  const text = errors.join("\n");
+  assert.match(text, /\[okta\.member\.unknown\] vmcp-okta:team\.groups\.admin\.members: no Okta user has login carol@example\.com/);
+  assert.match(text, /\[okta\.member\.deactivated\] vmcp-okta:team\.groups\.platform\.members: Okta user bob@example\.com is deactivated/);
+  assert.equal(run.harness.ofType(T.memberships).length, 0, "no membership is declared with an unresolved member");
 });
 
 test("every resource is parented to the component; the rule depends on the scope and the claim", async () => {
@@ -189,6 +207,7 @@ test("scope present: the groups scope is adopted by import (ids from the data so
     metadataPublish: "ALL_CLIENTS",
     consent: "IMPLICIT",
     default: false,
+    optional: false,
   });
   assert.equal(run.options.get("engineering-groups-scope")?.retainOnDelete, true);
   assert.deepEqual(run.harness.calls.find((c) => c.token === I.getScopes)?.inputs, { authServerId: "default" });
@@ -242,7 +261,7 @@ test("shared-server mode: only groups, members, app, assignments and the team's 
   assert.equal(h.one(T.policy).inputs.authServerId, "aus1shared");
   assert.equal(h.one(T.rule).inputs.authServerId, "aus1shared");
   assert.deepEqual(h.one(T.rule).inputs.scopeWhitelists, ["openid", "profile", "groups", "offline_access"]);
-  const checks = h.calls.filter((c) => c.token !== I.getUser);
+  const checks = h.calls.filter((c) => c.token !== I.getUsers);
   assert.deepEqual(checks.map((c) => [c.token, c.inputs]).sort(), [
     [I.getServer, { name: "mcp-shared" }],
     [I.getClaims, { authServerId: "aus1shared" }],

@@ -26,6 +26,7 @@ test("defaults: a created server, the guide's names, lifetimes 1 h / 24 h with t
     name: "vmcp-engineering",
     description: "vMCP access for team engineering: authorization code with openid, profile, groups, offline_access",
     priority: 1,
+    priorityDrifts: false,
     clients: "all",
     ruleName: "allow-authcode",
     rulePriority: 1,

@@ -28,14 +28,15 @@ export const T = {
   assignment: "okta:app/groupAssignment:GroupAssignment",
   policy: "okta:auth/serverPolicy:ServerPolicy",
   rule: "okta:auth/serverPolicyRule:ServerPolicyRule",
-  component: "vmcp-okta:okta:OktaTeam",
+  component: "vmcp-okta:index:OktaTeam",
 } as const;
 
 export const I = {
   getServer: "okta:auth/getServer:getServer",
   getScopes: "okta:auth/getServerScopes:getServerScopes",
   getClaims: "okta:index/getAuthServerClaims:getAuthServerClaims",
-  getUser: "okta:user/getUser:getUser",
+  getUsers: "okta:user/getUsers:getUsers",
+  getGroups: "okta:index/getGroups:getGroups",
 } as const;
 
 /** The guide's team as stack config; `okta` and top-level fields can be overridden. */
@@ -93,6 +94,10 @@ export interface FakeOrg {
   servers?: Record<string, { id: string; issuer?: string }>;
   /** Scopes per server id. */
   scopes?: Record<string, { id: string; name: string; description?: string }[]>;
+  /** Users by login (default: every login asked for exists and is ACTIVE). */
+  users?: Record<string, { id?: string; status?: string }>;
+  /** Groups that already exist in the org. */
+  groups?: { id: string; name: string; description?: string; type?: string }[];
   /** Claims per server id. */
   claims?: Record<string, { name: string; claimType: string; valueType: string; value: string; status?: string; scopes?: string[] }[]>;
 }
@@ -130,11 +135,19 @@ export function oktaHarnessOptions(org: FakeOrg = {}): HarnessOptions {
         authServerId: args.authServerId,
         claims: (org.claims?.[String(args.authServerId)] ?? []).map((c, i) => ({ id: `ocl${i}`, alwaysIncludeInToken: true, status: "ACTIVE", scopes: [], ...c })),
       }),
-      [I.getUser]: (args) => {
-        const searches = args.searches as { name: string; value: string }[];
-        const login = searches[0].value;
-        return { id: `00u-${login.split("@")[0]}`, login };
+      [I.getUsers]: (args) => {
+        // Answers the `profile.login eq "…" or …` expression the component sends.
+        const expression = String((args.searches as { expression: string }[])[0].expression);
+        const logins = [...expression.matchAll(/profile\.login eq "([^"]+)"/g)].map((m) => m[1]);
+        const users = logins
+          .filter((login) => !org.users || login in org.users)
+          .map((login) => ({ id: org.users?.[login]?.id ?? `00u-${login.split("@")[0]}`, login, status: org.users?.[login]?.status ?? "ACTIVE" }));
+        return { id: "users", users };
       },
+      [I.getGroups]: (args) => ({
+        id: "groups",
+        groups: (org.groups ?? []).filter((g) => g.name.startsWith(String(args.q ?? ""))).map((g) => ({ type: "OKTA_GROUP", description: "", source: "", customProfileAttributes: "{}", ...g })),
+      }),
     },
   };
 }
@@ -158,7 +171,7 @@ export interface RunOptions {
 export async function runTeam(input: Record<string, unknown>, org: FakeOrg = {}, opts: RunOptions = {}): Promise<Run> {
   const run = await declare(input, org, opts);
   await Promise.all([run.team.issuer, run.team.authServerId, run.team.clientId, run.team.clientSecret, run.team.groupNames, run.team.consistencyReport].map((o) => valueOf<unknown>(o)));
-  await Promise.all(run.team.ready.map((r) => valueOf(r.urn)));
+  await Promise.all(run.team.ready.map(async (r) => valueOf((await r).urn)));
   await quiesce(run.harness);
   return run;
 }

@@ -32,7 +32,7 @@ function scratchStack(from: string, edit: (config: Obj) => void): { dir: string;
 test("render engineering: the guide's objects, corrected, stable across two runs", async () => {
   const first = await renderStack("engineering", ROOT);
   const second = await renderStack("engineering", ROOT);
-  assert.deepEqual(Object.keys(first.files).sort(), ["access-matrix.md", "kubernetes.yaml", "okta.yaml", "outputs.yaml"]);
+  assert.deepEqual(Object.keys(first.files).sort(), ["access-matrix.md", "kubernetes.yaml", "okta.yaml", "outputs.yaml", "vmcp-local/config.yaml", "vmcp/authserver-config.yaml", "vmcp/config.yaml"]);
   for (const name of Object.keys(first.files)) assert.equal(second.files[name], first.files[name], `${name} differs between two renders`);
 
   const objects = docs(first.files["kubernetes.yaml"]);
@@ -122,7 +122,8 @@ test("`npm run --silent cli -- render` writes the files", () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "vmcp-render-out-"));
   const r = spawnSync("npm", ["run", "--silent", "cli", "--", "render", "--stack", "engineering", "--out", out], { cwd: ROOT, encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(fs.readdirSync(out).sort(), ["access-matrix.md", "kubernetes.yaml", "okta.yaml", "outputs.yaml"]);
+  assert.deepEqual(fs.readdirSync(out).sort(), ["access-matrix.md", "kubernetes.yaml", "okta.yaml", "outputs.yaml", "vmcp", "vmcp-local"]);
+  assert.deepEqual(fs.readdirSync(path.join(out, "vmcp")).sort(), ["authserver-config.yaml", "config.yaml"]);
   assert.match(r.stdout, /wrote .*kubernetes\.yaml/);
   // writeRender is what the command uses; same content as the in-process render.
   assert.ok(fs.readFileSync(path.join(out, "kubernetes.yaml"), "utf8").includes("kind: VirtualMCPServer"));

@@ -9,6 +9,8 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackFile, isSecureValue } from "../components/stackConfig";
 import { loadTeam, stackFileConfigView } from "../components/loadStack";
+import { ConfigError } from "../components/errors";
+import { VmcpTeam } from "../components/team";
 import { vmcpOktaStack } from "../components/stackProgram";
 import { MockHarness, useHarness, valueOf } from "./helpers/pulumiMocks";
 import { CLIENT_ID } from "./okta.fixture";
@@ -42,10 +44,13 @@ test("index.ts runs from Pulumi.engineering.yaml's config and exports the docume
   assert.equal(jwks.keys[0].kty, "EC");
   const report = await valueOf(stack.consistencyReport as pulumi.Output<{ ok: boolean }>);
   assert.equal(report.ok, true);
-  const matrix = stack.accessMatrix as Record<string, { allow: string[]; deny: string[] }>;
-  assert.deepEqual(matrix["mcp-developers"].deny, ["kubernetes-backend_delete_namespace"]);
-  assert.ok(matrix["mcp-platform"].allow.includes("kubernetes-backend_delete_namespace"));
-  assert.equal(matrix["(no group)"].allow.length, 0);
+  const matrix = stack.accessMatrix as Record<string, Record<string, "allow" | "deny">>;
+  assert.equal(matrix["mcp-developers"]["kubernetes-backend_delete_namespace"], "deny");
+  assert.equal(matrix["mcp-developers"]["kubernetes-backend_list_namespaces"], "allow");
+  assert.equal(matrix["mcp-platform"]["kubernetes-backend_delete_namespace"], "allow");
+  assert.ok(Object.values(matrix["(no group)"]).every((d) => d === "deny"));
+  // Member logins stay out of plain outputs: the report carries counts.
+  assert.ok(!JSON.stringify(report).includes("@example.com"), "no member e-mail in consistencyReport");
   await quiesce(harness);
   // The backend Secret is filled from the (decrypted) secret config value.
   const pat = harness.ofType("kubernetes:core/v1:Secret").find((r) => JSON.stringify(r.inputs).includes("github-pat"));
@@ -68,16 +73,26 @@ test("the example stacks validate: engineering (the guide's team), sales (second
   assert.ok(!sales.compiled.spec.groupPrefix.startsWith(eng.compiled.spec.groupPrefix), "engineering's claim filter does not match sales' groups");
 });
 
-test("the access matrix output changes when a grant changes", async () => {
+/** The leaf paths where two plain values differ (what `pulumi preview --diff` lists, for objects). */
+function changedPaths(a: unknown, b: unknown, path = ""): string[] {
+  if (a && b && typeof a === "object" && typeof b === "object") {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    return keys.flatMap((k) => changedPaths((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k));
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [path];
+}
+
+test("a grant change is one line in the access matrix output's diff", async () => {
   const before = await runStackFromConfig(engineeringTeam());
   const a = before.run().outputs.accessMatrix;
   await quiesce(before.harness);
   const after = await runStackFromConfig(engineeringTeam({ grants: { developers: { allow: "*" }, platform: { allow: "*" }, admin: { allow: "*" } } }));
   const b = after.run().outputs.accessMatrix;
   await quiesce(after.harness);
-  assert.deepEqual(a["mcp-developers"].deny, ["kubernetes-backend_delete_namespace"]);
-  assert.deepEqual(b["mcp-developers"].deny, []);
-  assert.notDeepEqual(a, b);
+  assert.equal(a["mcp-developers"]["kubernetes-backend_delete_namespace"], "deny");
+  assert.equal(b["mcp-developers"]["kubernetes-backend_delete_namespace"], "allow");
+  // Keyed by tool, not ordered lists: moving one tool from deny to allow changes exactly one leaf.
+  assert.deepEqual(changedPaths(a, b), ["mcp-developers.kubernetes-backend_delete_namespace"]);
 });
 
 test("stack outputs carry no secret values", async () => {
@@ -92,4 +107,67 @@ test("stack outputs carry no secret values", async () => {
   const text = JSON.stringify(resolved);
   for (const leak of ["PRIVATE KEY", "mock-client-secret-value", "ghp_test_token"]) assert.ok(!text.includes(leak), leak);
   assert.ok(vmcpOktaStack);
+});
+
+test("check refuses the examples' placeholder ciphertexts with the `pulumi config set --secret` fix; render and tests accept them", () => {
+  const file = loadStackFile("engineering", ROOT);
+  assert.doesNotThrow(() => loadTeam(file.team, stackFileConfigView(file.config)), "render's view: placeholders count as set");
+  assert.throws(
+    () => loadTeam(file.team, stackFileConfigView(file.config, { placeholders: "refuse" })),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.problems.some(
+        (p) => p.code === "secret.placeholder" && p.path === "vmcp-okta:team.backends.github-backend.secrets[0].valueFrom" && p.fix === "run: pulumi config set --secret vmcp-okta:githubPat <value>",
+      ),
+  );
+  // A real ciphertext passes; an unset key fails with the same fix.
+  const real = { ...file.config, "vmcp-okta:githubPat": { secure: "v1:AAABAMr8cJzV8c2h0Zm9vYmFy" } };
+  assert.doesNotThrow(() => loadTeam(file.team, stackFileConfigView(real, { placeholders: "refuse" })));
+  const unset = { ...file.config };
+  delete unset["vmcp-okta:githubPat"];
+  assert.throws(
+    () => loadTeam(file.team, stackFileConfigView(unset, { placeholders: "refuse" })),
+    (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.code === "secret.missing" && /pulumi config set --secret vmcp-okta:githubPat/.test(p.fix ?? "")),
+  );
+});
+
+test("VmcpTeam validates its own arguments: a TypeScript caller gets the same problems as index.ts, as a ResourceError on the component", async () => {
+  const harness = new MockHarness(harnessOptions());
+  await useHarness(harness);
+  const bad = engineeringTeam({ grants: { developers: { allow: "*" }, ghosts: { allow: "*" } } });
+  let caught: unknown;
+  try {
+    new VmcpTeam("engineering", { team: bad, secretValues: {} });
+  } catch (e) {
+    caught = e;
+  }
+  assert.ok(caught instanceof pulumi.ResourceError, "a ResourceError");
+  assert.match((caught as Error).message, /^VmcpTeam engineering: \d+ configuration problem\(s\):[\s\S]*vmcp-okta:team\.grants\.ghosts/);
+  const expected = (() => {
+    try {
+      loadTeam(bad, undefined);
+    } catch (e) {
+      return (e as ConfigError).problems.map((p) => p.code);
+    }
+    return [];
+  })();
+  assert.ok(expected.length > 0 && expected.every((code) => (caught as Error).message.includes(`[${code}]`)), "the same problems as loadTeam");
+  assert.equal(harness.ofType("okta:auth/server:Server").length, 0, "nothing declared");
+  // A good definition works without a separate loadTeam call.
+  const ok = new VmcpTeam("engineering", { team: engineeringTeam(), secretValues: { "vmcp-okta:githubPat": pulumi.secret("ghp_x") } });
+  await valueOf(ok.jwks);
+  await quiesce(harness);
+  assert.equal(harness.ofType("okta:auth/server:Server").length, 1);
+  // A secret value the spec needs but the caller did not pass: a ResourceError naming it.
+  assert.throws(
+    () => new VmcpTeam("other", { team: engineeringTeam({ team: "other", endpoint: "https://vmcp-other.example.com" }, { namespace: "vmcp-other" }), secretValues: {} }),
+    (e: unknown) => e instanceof pulumi.ResourceError && /no value passed for vmcp-okta:githubPat/.test((e as Error).message),
+  );
+});
+
+test("`vmcp-okta check --stack engineering` fails on the shipped placeholder until the secret is set", async () => {
+  const { runCli } = await import("./fixtures/cli");
+  const r = await runCli(["check", "--stack", "engineering"]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /\[secret\.placeholder\] vmcp-okta:team\.backends\.github-backend\.secrets\[0\]\.valueFrom: secret config key vmcp-okta:githubPat still holds the example's placeholder ciphertext[\s\S]*fix: run: pulumi config set --secret vmcp-okta:githubPat <value>/);
 });

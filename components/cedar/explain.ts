@@ -3,15 +3,28 @@
  */
 import type { CompiledTeam } from "../compile";
 import type { AuthzRequest, Decision } from "./authorizer";
+import { advertisedItems, lookupAdvertised, notAdvertisedMessage, type AdvertisedKind, type AdvertisedLookup } from "../spec/advertised";
 
 export interface Explanation {
   decision: Decision;
   /** Likely causes of a deny, most specific first. */
   causes: string[];
+  /** Whether this team's vMCP advertises the target at all (a call to a name it does not advertise fails, whatever the policy). */
+  advertised: AdvertisedLookup;
+  /** Set when the target is not advertised: the sentence, with the advertised name to use instead. */
+  notAdvertised?: string;
   text: string;
 }
 
 const RESOURCE_TYPE = { call_tool: "Tool", get_prompt: "Prompt", read_resource: "Resource" } as const;
+const KIND: Record<AuthzRequest["action"], AdvertisedKind> = { call_tool: "tool", get_prompt: "prompt", read_resource: "resource" };
+
+/** Whether the team advertises a request's target, and the sentence to show when it does not. */
+export function advertisedTarget(spec: CompiledTeam["spec"], action: AuthzRequest["action"], name: string): { lookup: AdvertisedLookup; message?: string } {
+  const kind = KIND[action];
+  const lookup = lookupAdvertised(spec, kind, name);
+  return { lookup, message: lookup.status === "not-advertised" ? notAdvertisedMessage(kind, name, lookup, advertisedItems(spec, kind)) : undefined };
+}
 
 export function explainDecision(team: CompiledTeam, req: AuthzRequest): Explanation {
   const { spec, policies, authorizer } = team;
@@ -33,8 +46,10 @@ export function explainDecision(team: CompiledTeam, req: AuthzRequest): Explanat
     );
   }
 
+  const target = advertisedTarget(spec, req.action, req.resourceId);
   if (d.allowed) {
     lines.push(`decision: ALLOW, by ${d.policies.join(", ")}`);
+    if (target.message) lines.push(`  but: ${target.message}, so a call fails before any policy applies`);
   } else if (d.errors.length > 0) {
     lines.push("decision: DENY");
     for (const e of d.errors) causes.push(`error: ${e} (ToolHive denies on any evaluation error; guard optional attributes with \`has\`)`);
@@ -57,11 +72,7 @@ export function explainDecision(team: CompiledTeam, req: AuthzRequest): Explanat
       else if (!g.startsWith(spec.groupPrefix)) causes.push(`token group "${g}" does not start with the prefix "${spec.groupPrefix}", so the Okta claim filter would not emit it and no policy names it`);
       else causes.push(`token group "${g}" is not mentioned by any policy`);
     }
-    if (req.action === "call_tool" && !spec.tools.some((t) => t.name === req.resourceId)) {
-      const bare = spec.tools.filter((t) => t.tool === req.resourceId);
-      if (bare.length > 0) causes.push(`"${req.resourceId}" is missing its backend prefix: vMCP advertises it as ${bare.map((t) => `"${t.name}"`).join(" or ")}`);
-      else causes.push(`"${req.resourceId}" is not an advertised tool of this team`);
-    }
+    if (target.message) causes.push(target.message);
     const matchingGroups = d.groups.filter((g) => declared.includes(g));
     if (matchingGroups.length > 0 && causes.length === 0) {
       const granted = policies.filter((p) => p.group && matchingGroups.includes(p.group)).map((p) => p.id);
@@ -72,6 +83,7 @@ export function explainDecision(team: CompiledTeam, req: AuthzRequest): Explanat
       );
     }
   }
+  if (!d.allowed && target.message && !causes.includes(target.message)) lines.push(`  note: ${target.message}`);
   for (const c of causes) lines.push(`  likely cause: ${c}`);
-  return { decision: d, causes, text: lines.join("\n") };
+  return { decision: d, causes, advertised: target.lookup, ...(target.message ? { notAdvertised: target.message } : {}), text: lines.join("\n") };
 }

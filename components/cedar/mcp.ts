@@ -45,7 +45,13 @@ export const DENIAL_CODE = 403;
 
 type Params = Record<string, unknown> | undefined | null;
 
-/** The Cedar check a method needs, or undefined for methods that are not checked per call. */
+/**
+ * The Cedar check a method needs, or undefined for methods that are not checked per call. This
+ * mirrors ToolHive's lenient extraction (pkg/mcp/parser.go handleNamedResourceMethod: a name that is
+ * not a string becomes ""), for the `authz` batch protocol that models vMCP. The gateway never uses
+ * it: it parses each message once (gateway/mcp/request.ts) and refuses such names before
+ * authorization, then calls `authorizeCheck`.
+ */
 export function cedarCheckFor(method: string, params: Params): Omit<AuthzRequest, "claims" | "annotations"> | undefined {
   const p = params ?? {};
   const str = (v: unknown) => (typeof v === "string" ? v : "");
@@ -99,6 +105,43 @@ export function authorizeMcpRequest(
   const check = cedarCheckFor(method, params)!;
   const annotations = check.action === "call_tool" ? annotationsFor?.(check.resourceId) : undefined;
   const d = authorizer.authorize({ ...check, claims, annotations });
+  return {
+    ...d,
+    methodClass,
+    action: check.action,
+    target: check.resourceId,
+    denialMessage: d.allowed ? undefined : DENIAL_MESSAGE[check.action],
+  };
+}
+
+/** One Cedar check, already extracted from a validated request (the gateway's parse, gateway/mcp/request.ts). */
+export interface McpCheck {
+  action: CedarAction;
+  /** The tool or prompt name, or the resource URI, exactly as it will be routed. */
+  resourceId: string;
+  arguments?: Record<string, unknown>;
+}
+
+/**
+ * Decides a request the caller has already parsed: `check` is undefined for methods that are not
+ * checked per call. Unlike `authorizeMcpRequest` nothing is re-read from raw params, so the target
+ * that is authorized is the target the caller routes.
+ */
+export function authorizeCheck(
+  authorizer: Authorizer,
+  method: string,
+  check: McpCheck | undefined,
+  claims: Record<string, unknown> | null | undefined,
+  annotations?: ToolAnnotations,
+): McpDecision {
+  const methodClass = classifyMethod(method);
+  if (methodClass === "always" || methodClass === "list") {
+    return { methodClass, allowed: true, policies: [], errors: [], groups: [] };
+  }
+  if (methodClass === "deny" || !check) {
+    return { methodClass: "deny", allowed: false, policies: [], errors: [`method ${method} is not allowed through the gateway`], groups: [], denialMessage: "Unauthorized" };
+  }
+  const d = authorizer.authorize({ action: check.action, resourceId: check.resourceId, arguments: check.arguments, claims, annotations: check.action === "call_tool" ? annotations : undefined });
   return {
     ...d,
     methodClass,

@@ -11,6 +11,8 @@ import { CEDAR_ACTIONS } from "./authorizer";
 import { toolhiveSchema } from "./schema";
 import { TEAM_CONFIG_KEY } from "../spec/parse";
 import type { GroupSpec, TeamSpec, ToolRef } from "../spec/types";
+import { soleAdvertisedName } from "../spec/aggregation";
+import { advertisedItems, lookupAdvertised, notAdvertisedMessage } from "../spec/advertised";
 
 export interface CompiledPolicy {
   id: string;
@@ -27,14 +29,8 @@ export function cedarString(s: string): string {
 function toolEntity(spec: TeamSpec, ref: ToolRef): string {
   const t = spec.tools.find((x) => x.backend === ref.backend && x.tool === ref.tool);
   // Backends without a declared list: the name vMCP will advertise under the configured strategy.
-  const name = t?.name ?? advertisedFallback(spec, ref);
+  const name = t?.name ?? soleAdvertisedName(spec.aggregation, "tool", ref.backend, ref.tool);
   return `Tool::${cedarString(name)}`;
-}
-
-function advertisedFallback(spec: TeamSpec, ref: ToolRef): string {
-  const { conflictResolution, prefixFormat, overrides } = spec.aggregation;
-  const renamed = overrides[ref.backend]?.[ref.tool] ?? ref.tool;
-  return conflictResolution === "prefix" ? prefixFormat.split("{workload}").join(ref.backend) + renamed : renamed;
 }
 
 /**
@@ -124,7 +120,6 @@ function policyPath(spec: TeamSpec, p: CompiledPolicy, root: string): string {
 
 function checkReferences(spec: TeamSpec, p: CompiledPolicy, refs: EntityRef[], path: string, problems: ProblemList): void {
   const groupNames = spec.groups.map((g) => g.name);
-  const toolNames = spec.tools.map((t) => t.name);
   const known = new Set([spec.cedar.groupEntityType, "Tool", "Action", "Client", "MCP", "Prompt", "Resource"]);
   for (const ref of refs) {
     const lit = `${ref.type}::${JSON.stringify(ref.id)}`;
@@ -137,23 +132,28 @@ function checkReferences(spec: TeamSpec, p: CompiledPolicy, refs: EntityRef[], p
           ? `group ids are case-sensitive: write ${spec.cedar.groupEntityType}::"${caseTwin}"`
           : didYouMean(ref.id, groupNames) ?? `declare the group (groups are ${groupNames.join(", ")})`,
       });
-    } else if (ref.type === "Tool") {
-      if (toolNames.includes(ref.id)) continue;
-      const bare = spec.tools.filter((t) => t.tool === ref.id);
-      const undeclaredBackend = spec.backends.find((b) => b.tools === undefined && ref.id.startsWith(advertisedFallback(spec, { backend: b.name, tool: "" })));
-      if (bare.length > 0) {
-        problems.error("policy.unprefixed-tool", path, `policy ${p.id} names ${lit}, but vMCP advertises that tool with its backend prefix, so this never matches`, {
-          value: ref.id,
-          fix: `write ${bare.map((t) => `Tool::"${t.name}"`).join(" or ")}`,
+    } else if (ref.type === "Tool" || ref.type === "Prompt") {
+      const kind = ref.type === "Tool" ? "tool" : "prompt";
+      const found = lookupAdvertised(spec, kind, ref.id);
+      if (found.status === "advertised") continue;
+      const code = kind === "tool" ? "tool" : "prompt";
+      if (found.status === "unchecked") {
+        problems.warn(`policy.${code}-unchecked`, path, `policy ${p.id} names ${lit}; backend ${found.backends.join(" or ")} declares no ${kind} list, so it cannot be checked`, {
+          fix: `list the backend's ${kind}s under backends.${found.backends[0]}.${kind}s`,
         });
-      } else if (undeclaredBackend) {
-        problems.warn("policy.tool-unchecked", path, `policy ${p.id} names ${lit}; backend ${undeclaredBackend.name} declares no tool list, so it cannot be checked`, {
-          fix: `list the backend's tools under backends.${undeclaredBackend.name}.tools`,
+        continue;
+      }
+      const items = advertisedItems(spec, kind);
+      const bare = items.filter((x) => x.original === ref.id);
+      if (bare.length > 0) {
+        problems.error(`policy.unprefixed-${code}`, path, `policy ${p.id} names ${lit}, but vMCP advertises that ${kind} as ${bare.map((x) => JSON.stringify(x.name)).join(" or ")}, so this never matches`, {
+          value: ref.id,
+          fix: `write ${bare.map((x) => `${ref.type}::"${x.name}"`).join(" or ")}`,
         });
       } else {
-        problems.error("policy.unknown-tool", path, `policy ${p.id} names ${lit}, which no backend advertises`, {
+        problems.error(`policy.unknown-${code}`, path, `policy ${p.id} names ${lit}: ${notAdvertisedMessage(kind, ref.id, found, items)}`, {
           value: ref.id,
-          fix: didYouMean(ref.id, toolNames) ?? `advertised tools: ${toolNames.join(", ") || "(none declared)"}`,
+          fix: found.suggestions.length ? `write ${ref.type}::"${found.suggestions[0]}"` : `advertised ${kind}s: ${items.map((x) => x.name).join(", ") || "(none declared)"}`,
         });
       }
     } else if (ref.type === "Action") {

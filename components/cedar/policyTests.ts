@@ -15,6 +15,7 @@ import { z } from "zod";
 import { parse } from "yaml";
 import type { CompiledTeam } from "../compile";
 import type { CedarAction } from "./authorizer";
+import { advertisedTarget } from "./explain";
 
 const testCase = z
   .object({
@@ -57,9 +58,13 @@ export function runPolicyTests(team: CompiledTeam, file: PolicyTestFile): Policy
   return file.tests.map((t) => {
     const claims = t.claims !== undefined ? t.claims : { sub: `test:${t.name}`, groups: t.groups ?? [] };
     const action: CedarAction = t.tool !== undefined ? "call_tool" : t.prompt !== undefined ? "get_prompt" : "read_resource";
-    const d = team.authorizer.authorize({ claims, action, resourceId: (t.tool ?? t.prompt ?? t.resource)!, arguments: t.arguments });
+    const resourceId = (t.tool ?? t.prompt ?? t.resource)!;
+    const d = team.authorizer.authorize({ claims, action, resourceId, arguments: t.arguments });
     const actual = d.allowed ? "allow" : "deny";
     const details: string[] = [];
+    // A test on a name vMCP does not advertise checks nothing real (a wildcard allows any string).
+    const target = advertisedTarget(team.spec, action, resourceId);
+    if (target.message) details.push(target.message);
     if (actual !== t.expect) details.push(`expected ${t.expect}, got ${actual}${d.errors.length ? ` (errors: ${d.errors.join("; ")})` : ""}`);
     if (t.policies && JSON.stringify([...t.policies].sort()) !== JSON.stringify([...d.policies].sort())) {
       details.push(`expected policies [${t.policies.join(", ")}], got [${d.policies.join(", ")}]`);

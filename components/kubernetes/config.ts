@@ -8,7 +8,8 @@ import { ProblemList, didYouMean } from "../errors";
 import { TEAM_CONFIG_KEY } from "../spec/parse";
 import type { TeamSpec } from "../spec/types";
 import { LIFESPAN_BOUNDS, parseGoDuration, formatDuration, GO_DURATION } from "./duration";
-import { toolhiveNames, type ToolhiveNames } from "./names";
+import { operatorSecretCollision, toolhiveNames, type ToolhiveNames } from "./names";
+import { parseLeniently } from "../spec/shape";
 import { checkSecretConfigKey, qualifyConfigKey, type SecretValueRef, type StackConfigView } from "./secretConfig";
 import { checkBackends } from "./backendChecks";
 
@@ -69,7 +70,10 @@ export interface OperatorSpec {
 
 export interface KubernetesSpec {
   namespace: string;
+  /** Whether the stack declares the Namespace (created, or adopted with `createNamespace: adopt`). */
   createNamespace: boolean;
+  /** `createNamespace: adopt`: the namespace already exists and is imported (never deleted by the stack). */
+  adoptNamespace: boolean;
   /** Newest first: index 0 signs, the rest only verify. */
   signingKeys: SigningKeySpec[];
   /** Newest first: index 0 is current, the rest are rotated out. */
@@ -124,7 +128,7 @@ const operatorSchema = z
 export const kubernetesSchema = z
   .object({
     namespace: z.string().optional(),
-    createNamespace: z.boolean().optional(),
+    createNamespace: z.union([z.boolean(), z.literal("adopt")]).optional(),
     signingKeys: z.array(signingKeySchema).optional(),
     hmacSecrets: z.array(hmacSchema).optional(),
     replicas: z.number().int().optional(),
@@ -160,22 +164,16 @@ const KNOWN_KEYS: Record<string, string[]> = {
   operator: Object.keys(operatorSchema.shape),
 };
 
-function shapeOk(input: unknown, root: string, problems: ProblemList): input is KubernetesInput {
-  const result = kubernetesSchema.safeParse(input);
-  if (result.success) return true;
-  for (const issue of result.error.issues) {
-    if (issue.code === "unrecognized_keys") {
-      const known = KNOWN_KEYS[typeof issue.path[0] === "string" ? issue.path[0] : ""] ?? [];
-      for (const key of issue.keys) {
-        problems.error("kubernetes.unknown-key", joinPath(root, [...issue.path, key]), "unknown key", {
-          fix: didYouMean(key, known) ?? `remove it; known keys: ${known.join(", ")}`,
-        });
-      }
-      continue;
-    }
-    problems.error("kubernetes.invalid", joinPath(root, issue.path), issue.message, { fix: "correct the value's type or form as the message says" });
-  }
-  return false;
+/** Reports every shape problem and returns the section without the offending keys, so the rules below still run. */
+function shapeOf(input: unknown, root: string, problems: ProblemList): KubernetesInput | undefined {
+  return parseLeniently(kubernetesSchema, input, problems, {
+    path: (p) => joinPath(root, p),
+    unknownKey: (at, key) => {
+      const known = KNOWN_KEYS[typeof at[0] === "string" ? at[0] : ""] ?? [];
+      return { code: "kubernetes.unknown-key", fix: didYouMean(key, known) ?? `remove it; known keys: ${known.join(", ")}` };
+    },
+    invalidCode: "kubernetes.invalid",
+  }) as KubernetesInput | undefined;
 }
 
 function checkGenerations(list: { generation: string }[], path: string, what: string, problems: ProblemList): void {
@@ -195,6 +193,25 @@ function checkGenerations(list: { generation: string }[], path: string, what: st
   });
 }
 
+/** A generation whose Secret name is one the operator creates for itself (e.g. hmac `secret` -> `<server>-hmac-secret`). */
+function checkOperatorCollisions(names: ToolhiveNames, signing: { generation: string }[], hmac: { generation: string }[], root: string, problems: ProblemList): void {
+  const lists = [
+    { list: signing, key: "signingKeys", secret: names.signingKey },
+    { list: hmac, key: "hmacSecrets", secret: names.hmacSecret },
+  ];
+  for (const { list, key, secret } of lists) {
+    list.forEach((g, i) => {
+      const name = secret(g.generation).name;
+      const taken = operatorSecretCollision(names.server, name);
+      if (!taken) return;
+      problems.error("kubernetes.generation-collides", `${root}.${key}[${i}].generation`, `this generation names the Secret ${name}, which the ToolHive operator creates for itself (${taken.source}); its reconcile would fail`, {
+        value: g.generation,
+        fix: "use another generation id, e.g. 2",
+      });
+    });
+  }
+}
+
 /**
  * Validates the team's `kubernetes` section (and the Kubernetes side of its backends). `teamRoot` is
  * the team's config path (like `validateOkta`); problems are reported under `<teamRoot>.kubernetes`
@@ -204,12 +221,13 @@ function checkGenerations(list: { generation: string }[], path: string, what: st
 export function validateKubernetes(spec: TeamSpec, problems: ProblemList, teamRoot: string = TEAM_CONFIG_KEY, config?: StackConfigView): KubernetesSpec | undefined {
   const root = `${teamRoot}.kubernetes`;
   const input = spec.raw.kubernetes ?? {};
-  if (!shapeOk(input, root, problems)) return undefined;
-  const k: KubernetesInput = input;
+  const k = shapeOf(input, root, problems);
+  if (!k) return undefined;
   const names = toolhiveNames(spec);
   const namespace = namespaceOf(k, names, root, problems);
   const signingKeys = signingKeysOf(k, root, problems);
   const hmacSecrets = hmacSecretsOf(k, root, problems);
+  checkOperatorCollisions(names, signingKeys, hmacSecrets, root, problems);
   const refs: SecretValueRef[] = [];
   const reservedNames = new Set(names.reserved(signingKeys.map((s) => s.generation), hmacSecrets.map((h) => h.generation)));
   checkBackends(spec, { teamRoot, reservedNames, config, refs, problems });
@@ -223,7 +241,8 @@ export function validateKubernetes(spec: TeamSpec, problems: ProblemList, teamRo
   const lifespans = k.tokenLifespans;
   return {
     namespace,
-    createNamespace: k.createNamespace ?? true,
+    createNamespace: k.createNamespace !== false,
+    adoptNamespace: k.createNamespace === "adopt",
     signingKeys,
     hmacSecrets,
     ...(k.replicas !== undefined ? { replicas: k.replicas } : {}),

@@ -39,7 +39,7 @@ export {
   type UpstreamValues,
 } from "./objects";
 export { checkReconcileRules } from "./reconcile";
-export { publicSigningKey, jwksOf, type PublicSigningKey } from "./keys";
+export { publicSigningKey, jwksOf, signingKeyMismatch, type PublicSigningKey } from "./keys";
 export { parseGoDuration, LIFESPAN_BOUNDS } from "./duration";
 export { toolhiveOperatorReleases, OPERATOR_CHARTS } from "./operator";
-export { ToolhiveTeam, type ToolhiveTeamArgs } from "./toolhiveTeam";
+export { ToolhiveTeam, TOOLHIVE_TEAM_TYPE, REQUIRED_CRDS, VMCP_WAIT_FOR, VMCP_READY_TIMEOUT, type ToolhiveTeamArgs } from "./toolhiveTeam";

@@ -5,6 +5,35 @@
  */
 import type { TeamSpec } from "../spec/types";
 
+export interface OperatorObject {
+  kind: "Deployment" | "Service" | "ServiceAccount" | "Role" | "RoleBinding" | "ConfigMap" | "Secret";
+  name: string;
+  /** Where ToolHive v0.44.0's operator names it. */
+  source: string;
+}
+
+/**
+ * The objects the ToolHive operator itself creates in the team's namespace for the VirtualMCPServer
+ * `server`. A stack object of the same kind and name would be overwritten or would fail the reconcile.
+ */
+export function operatorObjects(server: string): OperatorObject[] {
+  const c = "cmd/thv-operator/controllers/virtualmcpserver_controller.go";
+  return [
+    { kind: "Deployment", name: server, source: "cmd/thv-operator/controllers/virtualmcpserver_deployment.go:188" },
+    { kind: "Service", name: `vmcp-${server}`, source: `${c}:2264 vmcpServiceName` },
+    { kind: "ServiceAccount", name: `${server}-vmcp`, source: `${c}:2225 vmcpServiceAccountName` },
+    { kind: "Role", name: `${server}-vmcp`, source: `${c}:1286 EnsureRBACResources` },
+    { kind: "RoleBinding", name: `${server}-vmcp`, source: `${c}:1286 EnsureRBACResources` },
+    { kind: "ConfigMap", name: `${server}-vmcp-config`, source: `${c}:2270 vmcpConfigMapName` },
+    { kind: "Secret", name: `${server}-hmac-secret`, source: `${c}:1324 ensureHMACSecret` },
+  ];
+}
+
+/** The operator object a stack Secret named `name` would collide with, if any. */
+export function operatorSecretCollision(server: string, name: string): OperatorObject | undefined {
+  return operatorObjects(server).find((o) => o.kind === "Secret" && o.name === name);
+}
+
 export interface ToolhiveNames {
   /** MCPGroup and VirtualMCPServer. */
   server: string;
@@ -19,7 +48,7 @@ export interface ToolhiveNames {
   redisAuthServer: { name: string; passwordKey: string; usernameKey: string };
   /** The name of the Service the operator creates for the VirtualMCPServer. */
   service: string;
-  /** Every Secret name the stack uses for itself (backend secrets must avoid them). */
+  /** Every Secret name the stack and the operator use for themselves (backend secrets must avoid them). */
   reserved(signingGenerations: string[], hmacGenerations: string[]): string[];
 }
 
@@ -37,6 +66,7 @@ export function toolhiveNames(spec: Pick<TeamSpec, "team" | "serverName">): Tool
     redisAuthServer: { name: `${s}-redis-auth-server`, passwordKey: "password", usernameKey: "username" },
     service: `vmcp-${s}`,
     reserved: (sg, hg) => [
+      ...operatorObjects(s).filter((o) => o.kind === "Secret").map((o) => o.name),
       names.idpClientSecret.name,
       names.redisSession.name,
       names.redisAuthServer.name,

@@ -21,6 +21,13 @@ export interface StackConfigView {
   has(key: string): boolean;
   /** True when it is set as a secret (`pulumi config set --secret`); undefined when unknowable. */
   isSecret(key: string): boolean | undefined;
+  /**
+   * True when the value is a placeholder ciphertext (`secure: v1:REPLACE-ME…`) that the engine cannot
+   * decrypt, so `pulumi preview` would fail on it. Offline views only; absent: never a placeholder.
+   */
+  isPlaceholder?(key: string): boolean;
+  /** A plain (non-secret) value, when the view can read it (provider settings such as `kubernetes:enableSecretMutable`). */
+  get?(key: string): string | undefined;
 }
 
 /** `githubPat` → `vmcp-okta:githubPat`; `other:key` stays. */
@@ -45,6 +52,13 @@ export function checkSecretConfigKey(key: string | undefined, path: string, conf
   if (config) {
     if (!config.has(full)) {
       problems.error("secret.missing", path, `secret config key ${full} is not set, so the stack cannot create the Secret`, { value: key, fix: `run: pulumi config set --secret ${full} <value>` });
+      return;
+    }
+    if (config.isPlaceholder?.(full)) {
+      problems.error("secret.placeholder", path, `secret config key ${full} still holds the example's placeholder ciphertext; Pulumi cannot decrypt it, so preview would fail`, {
+        value: key,
+        fix: `run: pulumi config set --secret ${full} <value>`,
+      });
       return;
     }
     if (config.isSecret(full) === false) {

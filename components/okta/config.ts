@@ -130,7 +130,7 @@ class Section {
   }
 }
 
-const TOP_KEYS = ["authServer", "groupsScope", "claimFilter", "membership", "accessTokenLifetimeMinutes", "refreshTokenLifetimeMinutes", "refreshTokenWindowMinutes", "policy", "app"] as const;
+const TOP_KEYS = ["authServer", "groupsScope", "adoptGroups", "retainGroups", "claimFilter", "membership", "accessTokenLifetimeMinutes", "refreshTokenLifetimeMinutes", "refreshTokenWindowMinutes", "policy", "app"] as const;
 const SERVER_KEYS = ["mode", "name", "description", "issuerMode", "id", "shared"] as const;
 const POLICY_KEYS = ["name", "priority", "clients"] as const;
 const APP_KEYS = ["label", "tokenEndpointAuthMethod", "pkceRequired", "refreshTokenRotation", "refreshTokenLeewaySeconds"] as const;
@@ -231,10 +231,13 @@ function lifetimes(root: Section, problems: ProblemList): TokenLifetimes {
 
 function policy(s: Section, spec: TeamSpec, server: AuthServerSpec | undefined, problems: ProblemList): PolicySpec {
   const name = s.string("name") ?? policyNameFor(spec.team);
-  const priority = s.int("priority") ?? OKTA_DEFAULTS.policyPriority;
+  const shared = server?.mode === "existing" && server.shared;
+  const explicitPriority = s.int("priority");
+  // Every team's policy at priority 1 on one server makes Okta renumber them and the stacks fight:
+  // on a shared server the default is derived from the team name and Okta's renumbering is ignored.
+  const priority = explicitPriority ?? (shared ? sharedPolicyPriority(spec.team) : OKTA_DEFAULTS.policyPriority);
   const clientsRaw = s.oneOf("clients", ["all", "app"] as const);
   s.unknownKeys(POLICY_KEYS);
-  const shared = server?.mode === "existing" && server.shared;
   if (priority < 1) problems.error("okta.policy.priority", `${s.path}.priority`, "policy priorities start at 1", { value: priority, fix: "use 1 or more" });
   if (shared && clientsRaw === "all") {
     problems.error("okta.policy.clients-shared", `${s.path}.clients`, "on a shared server a team's policy must apply only to its own app, or it would govern other teams' clients", {
@@ -246,10 +249,41 @@ function policy(s: Section, spec: TeamSpec, server: AuthServerSpec | undefined, 
     name,
     description: `vMCP access for team ${spec.team}: authorization code with ${OKTA_SCOPES.join(", ")}`,
     priority,
+    priorityDrifts: shared && explicitPriority === undefined,
     clients: shared ? "app" : (clientsRaw ?? "all"),
     ruleName: RULE_NAME,
     rulePriority: 1,
   };
+}
+
+/**
+ * A shared server's policy priority for a team: 2..99 from a stable hash of the team name (1 is left
+ * to the server owner). Deterministic, so every run and every machine declares the same value.
+ */
+export function sharedPolicyPriority(team: string): number {
+  let h = 0x811c9dc5; // FNV-1a
+  for (const c of Buffer.from(team, "utf8")) h = Math.imul(h ^ c, 0x01000193) >>> 0;
+  return 2 + (h % 98);
+}
+
+/** `adoptGroups: true` (every group) or a list of group short names that already exist in Okta. */
+function adoptGroups(root: Section, spec: TeamSpec, problems: ProblemList): string[] {
+  const path = `${root.path}.adoptGroups`;
+  const v = root.obj.adoptGroups;
+  if (v === undefined || v === null || v === false) return [];
+  const declared = spec.groups.map((g) => g.shortName);
+  if (v === true) return declared;
+  if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
+    problems.error("okta.adopt-groups.type", path, "expected true or a list of group short names", { value: v, fix: `e.g. adoptGroups: [${declared[0] ?? "developers"}]` });
+    return [];
+  }
+  const out: string[] = [];
+  for (const name of v as string[]) {
+    if (!declared.includes(name)) {
+      problems.error("okta.adopt-groups.unknown", path, `${name} is not a group of this team`, { value: name, fix: didYouMean(name, declared) ?? `use one of: ${declared.join(", ")}` });
+    } else if (!out.includes(name)) out.push(name);
+  }
+  return out;
 }
 
 function app(s: Section, spec: TeamSpec, problems: ProblemList): AppSpec {
@@ -325,6 +359,8 @@ export function validateOkta(spec: TeamSpec, problems: ProblemList, root: string
   const pol = policy(top.section("policy"), spec, server, problems);
   const application = app(top.section("app"), spec, problems);
   const claim = { name: claimName(spec, root, problems), filter: claimFilterFor(spec, filterMode === "regexAll") };
+  const adopt = adoptGroups(top, spec, problems);
+  const retainGroups = top.bool("retainGroups") ?? spec.environment === "production";
   top.unknownKeys(TOP_KEYS);
 
   for (const g of spec.groups) {
@@ -338,5 +374,5 @@ export function validateOkta(spec: TeamSpec, problems: ProblemList, root: string
   }
 
   if (!server || problems.errors.length > before) return undefined;
-  return { authServer: server, groupsScope: scope, claim, membership, tokens, policy: pol, app: application, scopes: OKTA_SCOPES };
+  return { authServer: server, groupsScope: scope, claim, membership, tokens, policy: pol, app: application, scopes: OKTA_SCOPES, adoptGroups: adopt, retainGroups };
 }

@@ -115,6 +115,15 @@ export function consistencyReport(
   };
 }
 
+/** A consistency row without its member list (logins are personal data; they stay out of outputs and state). */
+export type PublicConsistencyRow = Omit<ConsistencyRow, "members"> & { memberCount: number };
+export type PublicConsistencyReport = Omit<ConsistencyReport, "rows"> & { rows: PublicConsistencyRow[] };
+
+/** The consistency report with member counts instead of logins. */
+export function publicConsistencyReport(r: ConsistencyReport): PublicConsistencyReport {
+  return { ...r, rows: r.rows.map(({ members, ...row }) => ({ ...row, memberCount: members.length })) };
+}
+
 export function describeFilter(f: ClaimFilter): string {
   return f.type === "STARTS_WITH" ? `Starts with "${f.value}"` : `Matches regex "${f.value}"`;
 }

@@ -1,6 +1,6 @@
 /** The Okta side of a team: config validation, pure derivations and the Pulumi component. */
 export * from "./types";
-export { validateOkta, OKTA_DEFAULTS } from "./config";
+export { validateOkta, OKTA_DEFAULTS, sharedPolicyPriority } from "./config";
 export {
   redirectUriFor,
   appLabelFor,
@@ -12,6 +12,9 @@ export {
   describeFilter,
   consistencyReport,
   consistencyReportToMarkdown,
+  publicConsistencyReport,
+  type PublicConsistencyReport,
+  type PublicConsistencyRow,
   checkSharedClaim,
   pointsAtOrgServer,
   serverIdFromIssuer,
@@ -21,3 +24,4 @@ export {
   type ObservedClaim,
 } from "./derive";
 export { OktaTeam, OKTA_TEAM_TYPE, type OktaTeamArgs } from "./oktaTeam";
+export { lookupMembers, existingGroups, USERS_PER_LOOKUP, type MemberRef } from "./lookups";

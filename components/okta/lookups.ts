@@ -107,3 +107,64 @@ export async function existingGroupsScope(
   }
   return scope;
 }
+
+/** Logins per `okta.user.getUsers` search: one invoke per this many members, not one per member. */
+export const USERS_PER_LOOKUP = 20;
+
+/** A member as the config names it: its login and where it was written, for error messages. */
+export interface MemberRef {
+  login: string;
+  path: string;
+}
+
+/**
+ * Looks every member up with one `okta.user.getUsers` search per USERS_PER_LOOKUP logins (Okta
+ * rate-limits user reads; the old per-member `getUser` made N calls per preview). Unknown and
+ * deactivated logins fail with the member's config path and the fix, before any membership is
+ * declared; the result maps lower-cased logins to user ids.
+ */
+export function lookupMembers(members: readonly MemberRef[], parent: pulumi.Resource, opts: pulumi.InvokeOutputOptions): pulumi.Output<Map<string, string>> {
+  const logins = [...new Set(members.map((m) => m.login.toLowerCase()))].sort();
+  const chunks: string[][] = [];
+  for (let i = 0; i < logins.length; i += USERS_PER_LOOKUP) chunks.push(logins.slice(i, i + USERS_PER_LOOKUP));
+  const results = chunks.map((chunk) =>
+    okta.user.getUsersOutput(
+      // Okta's filter syntax (developer.okta.com "List users with search"); logins are e-mail-like
+      // (validated by the team parser), quotes are escaped anyway.
+      { searches: [{ expression: chunk.map((l) => `profile.login eq "${l.replace(/["\\]/g, "\\$&")}"`).join(" or ") }] },
+      opts,
+    ),
+  );
+  return pulumi.all(results).apply((found) => {
+    const byLogin = new Map<string, { id: string; status: string }>();
+    for (const r of found) for (const u of r.users ?? []) byLogin.set(u.login.toLowerCase(), { id: u.id, status: u.status });
+    const problems: string[] = [];
+    for (const m of members) {
+      const u = byLogin.get(m.login.toLowerCase());
+      if (!u) problems.push(`error [okta.member.unknown] ${m.path}: no Okta user has login ${m.login}\n    fix: correct the login (it is the user's Okta username, usually the e-mail), or create the user first`);
+      else if (u.status === "DEPROVISIONED") problems.push(`error [okta.member.deactivated] ${m.path}: Okta user ${m.login} is deactivated\n    fix: remove ${m.login} from the group, or reactivate the user in Okta`);
+    }
+    if (problems.length > 0) throw new pulumi.ResourceError(`${problems.length} configuration problem(s):\n  ${[...new Set(problems)].join("\n  ")}`, parent);
+    return new Map([...byLogin].map(([login, u]) => [login, u.id]));
+  });
+}
+
+/**
+ * Groups to adopt, found by exact name with one `okta.getGroups` search on the team's prefix.
+ * A plain invoke: the ids become `import` options, which must be plain strings. The id of a group
+ * never changes, so the import id is the same every run and, once adopted, the group is managed as
+ * any other resource.
+ */
+export async function existingGroups(prefix: string, names: readonly string[], parent: pulumi.Resource, opts: pulumi.InvokeOptions): Promise<Map<string, string>> {
+  const result = await okta.getGroups({ q: prefix, limit: 10000 }, opts);
+  const ids = new Map<string, string>();
+  for (const g of result.groups) if (names.includes(g.name) && g.type === "OKTA_GROUP") ids.set(g.name, g.id);
+  const missing = names.filter((n) => !ids.has(n));
+  if (missing.length > 0) {
+    throw new pulumi.ResourceError(
+      `error [okta.adopt-groups.missing] vmcp-okta:team.okta.adoptGroups: no Okta group named ${missing.join(", ")} exists to adopt\n    fix: remove ${missing.length > 1 ? "them" : "it"} from adoptGroups (the stack then creates ${missing.length > 1 ? "them" : "it"}), or correct the group names`,
+      parent,
+    );
+  }
+  return ids;
+}

@@ -60,6 +60,11 @@ export interface PolicySpec {
   name: string;
   description: string;
   priority: number;
+  /**
+   * True on a shared server without an explicit priority: the priority is derived from the team name
+   * (`sharedPolicyPriority`) and later renumbering by Okta is ignored, so stacks never fight over it.
+   */
+  priorityDrifts: boolean;
   /** `all`: ALL_CLIENTS (team-owned server). `app`: only this team's app (required on a shared server). */
   clients: "all" | "app";
   ruleName: string;
@@ -89,4 +94,12 @@ export interface OktaSpec {
   policy: PolicySpec;
   app: AppSpec;
   scopes: readonly string[];
+  /** Short names of groups that already exist in Okta and are adopted (imported by name, never deleted). */
+  adoptGroups: readonly string[];
+  /**
+   * Whether removing a group from the config (or destroying the stack) leaves the Okta group and its
+   * members in place (`retainOnDelete`). True in production: members and app assignments made outside
+   * the stack would be lost otherwise.
+   */
+  retainGroups: boolean;
 }

@@ -5,7 +5,9 @@
  */
 import { z } from "zod";
 import { ConfigError, ProblemList, didYouMean, type Problem } from "../errors";
-import { aggregateTools, DEFAULT_AGGREGATION } from "./toolNames";
+import { DEFAULT_AGGREGATION } from "./toolNames";
+import { aggregate, overrideFor, type AggregationConflict } from "./aggregation";
+import { parseLeniently } from "./shape";
 import type {
   AggregationSpec,
   BackendSpec,
@@ -26,6 +28,9 @@ const PREFIX = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const CEDAR_IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const TOOL_NAME = /^[^\s"\\/]+$/;
 const OKTA_GROUP_NAME_MAX = 255;
+/** Okta's default login pattern is an e-mail address; a login is at most 100 characters. */
+const OKTA_LOGIN_MAX = 100;
+const EMAIL_LOGIN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 
 const attrType = z.enum(["String", "Bool", "Long", "decimal", "Set<String>"]);
 const stringMap = z.record(z.string(), z.string());
@@ -60,6 +65,8 @@ const backendSchema = z
       .strict()
       .optional(),
     tools: z.array(z.string()).optional(),
+    prompts: z.array(z.string()).optional(),
+    resourceUris: z.array(z.string()).optional(),
     local: z
       .object({
         command: z.string().optional(),
@@ -105,6 +112,7 @@ const teamSchema = z
     okta: z.record(z.string(), z.unknown()).optional(),
     kubernetes: z.record(z.string(), z.unknown()).optional(),
     dev: z.record(z.string(), z.unknown()).optional(),
+    gateway: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
 
@@ -121,27 +129,21 @@ function knownKeysAt(path: (string | number)[]): string[] {
   if (top === "groups" && path.length === 2) return Object.keys(groupSchema.shape);
   if (top === "grants" && path.length === 2) return Object.keys(grantSchema.shape);
   if (top === "backends" && path.length === 2) return Object.keys(backendSchema.shape);
+  if (top === "backends" && path.length === 3 && path[2] === "local") return ["command", "args", "env", "url"];
+  if (top === "aggregation" && path.length === 1) return ["conflictResolution", "prefixFormat", "priorityOrder", "overrides"];
+  if (top === "cedar" && path.length === 1) return ["policies", "entitiesJson", "groupClaimName", "roleClaimName", "groupEntityType", "claims", "arguments"];
   return [];
 }
 
-function shapeProblems(input: unknown, root: string, problems: ProblemList): input is TeamInput {
-  const result = teamSchema.safeParse(input);
-  if (result.success) return true;
-  for (const issue of result.error.issues) {
-    if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) {
-        const hint = didYouMean(key, knownKeysAt(issue.path));
-        problems.error("config.unknown-key", joinPath(root, [...issue.path, key]), "unknown key", {
-          fix: hint ?? `remove it; known keys: ${knownKeysAt(issue.path).join(", ")}`,
-        });
-      }
-      continue;
-    }
-    problems.error("config.invalid", joinPath(root, issue.path), issue.message, {
-      fix: "correct the value's type or form as the message says",
-    });
-  }
-  return false;
+function shapeProblems(input: unknown, root: string, problems: ProblemList): TeamInput | undefined {
+  return parseLeniently(teamSchema, input, problems, {
+    path: (p) => joinPath(root, p),
+    unknownKey: (at, key) => {
+      const hint = didYouMean(key, knownKeysAt(at));
+      return { code: "config.unknown-key", fix: hint ?? `remove it; known keys: ${knownKeysAt(at).join(", ")}` };
+    },
+    invalidCode: "config.invalid",
+  }) as TeamInput | undefined;
 }
 
 /** Parses a tool reference `backend/tool` from a grant. */
@@ -202,8 +204,8 @@ export function parseTeam(input: unknown, root = TEAM_CONFIG_KEY): { spec: TeamS
 
 /** Like parseTeam, but reports into `problems` instead of throwing; returns undefined if the shape is unusable. */
 export function validateTeam(input: unknown, root: string, problems: ProblemList): TeamSpec | undefined {
-  if (!shapeProblems(input, root, problems)) return undefined;
-  const t = input as TeamInput;
+  const t = shapeProblems(input, root, problems);
+  if (!t) return undefined;
   const environment = t.environment ?? "production";
 
   if (!DNS_LABEL.test(t.team) || t.team.length > 40) {
@@ -275,8 +277,17 @@ export function validateTeam(input: unknown, root: string, problems: ProblemList
     const seenMembers = new Set<string>();
     members.forEach((m, i) => {
       const mp = `${path}.members[${i}]`;
-      if (!/^[^\s@]+@[^\s@]+$/.test(m) && !/^[A-Za-z0-9._-]+$/.test(m)) {
-        problems.error("group.member-invalid", mp, "not a valid Okta login", { value: m, fix: "use the user's Okta login, e.g. alice@example.com" });
+      if (m.length === 0 || m.length > OKTA_LOGIN_MAX || /[\s\p{Cc}"<>\\,;()[\]]/u.test(m)) {
+        problems.error("group.member-invalid", mp, `not a valid Okta login (no spaces or control characters, at most ${OKTA_LOGIN_MAX} characters)`, {
+          value: m,
+          fix: "use the user's Okta login, e.g. alice@example.com",
+        });
+      } else if (!EMAIL_LOGIN.test(m)) {
+        // Okta's default login pattern requires an e-mail address; the membership lookup by login would find nobody.
+        problems.warn("group.member-not-email", mp, "Okta logins are e-mail addresses unless the org's login pattern was changed; this member would not be found", {
+          value: m,
+          fix: `use the user's full Okta login, e.g. ${m.includes("@") ? m.split("@")[0] + "@example.com" : m + "@example.com"}`,
+        });
       }
       if (seenMembers.has(m.toLowerCase())) problems.error("group.member-duplicate", mp, "member listed twice", { value: m, fix: "remove the duplicate" });
       seenMembers.add(m.toLowerCase());
@@ -294,6 +305,14 @@ export function validateTeam(input: unknown, root: string, problems: ProblemList
     if (!DNS_LABEL.test(name) || name.length > 63) {
       problems.error("backend.name", path, "backend names are MCPServer names and must be DNS labels", { value: name, fix: "use lower-case letters, digits and '-'" });
     }
+    if (name === `${t.team}-tools`) {
+      // The operator names an MCPServer's Deployment after it (cmd/thv-operator/controllers/mcpserver_controller.go:1430)
+      // and the VirtualMCPServer's too (virtualmcpserver_deployment.go:188): one would overwrite the other.
+      problems.error("backend.name-is-server", path, `a backend may not be named ${name}: that is this team's VirtualMCPServer, and the operator names both Deployments after their resource`, {
+        value: name,
+        fix: `rename the backend, e.g. ${t.team}-backend`,
+      });
+    }
     const tools = b.tools ? [...b.tools] : undefined;
     const seenTools = new Set<string>();
     tools?.forEach((tool, i) => {
@@ -303,6 +322,10 @@ export function validateTeam(input: unknown, root: string, problems: ProblemList
       if (seenTools.has(tool)) problems.error("backend.tool-duplicate", `${path}.tools[${i}]`, "tool listed twice", { value: tool, fix: "remove the duplicate" });
       seenTools.add(tool);
     });
+    const prompts = b.prompts ? [...b.prompts] : undefined;
+    checkNameList(prompts, `${path}.prompts`, "prompt", problems);
+    const resourceUris = b.resourceUris ? [...b.resourceUris] : undefined;
+    checkNameList(resourceUris, `${path}.resourceUris`, "resource URI", problems);
     const secretNames = new Set<string>();
     (b.secrets ?? []).forEach((s, i) => {
       const sp = `${path}.secrets[${i}]`;
@@ -330,6 +353,8 @@ export function validateTeam(input: unknown, root: string, problems: ProblemList
       secrets: b.secrets ?? [],
       resources: b.resources,
       tools,
+      ...(prompts ? { prompts } : {}),
+      ...(resourceUris ? { resourceUris } : {}),
       local: b.local,
     });
   }
@@ -346,45 +371,21 @@ export function validateTeam(input: unknown, root: string, problems: ProblemList
     overrides: a.overrides ?? {},
   };
   const backendNames = backends.map((b) => b.name);
-  if (aggregation.conflictResolution === "prefix" && !aggregation.prefixFormat.includes("{workload}")) {
-    problems.error("aggregation.prefix-format", `${root}.aggregation.prefixFormat`, "the prefix format must contain {workload}", {
-      value: aggregation.prefixFormat,
-      fix: "use {workload}_",
-    });
-  }
-  aggregation.priorityOrder.forEach((b, i) => {
-    if (!backendNames.includes(b)) {
-      problems.error("aggregation.unknown-backend", `${root}.aggregation.priorityOrder[${i}]`, "not a declared backend", { value: b, fix: didYouMean(b, backendNames) ?? `declared backends: ${backendNames.join(", ")}` });
-    }
-  });
-  for (const [b, renames] of Object.entries(aggregation.overrides)) {
-    const backend = backends.find((x) => x.name === b);
-    if (!backend) {
-      problems.error("aggregation.unknown-backend", `${root}.aggregation.overrides.${b}`, "not a declared backend", { value: b, fix: didYouMean(b, backendNames) ?? `declared backends: ${backendNames.join(", ")}` });
-      continue;
-    }
-    for (const tool of Object.keys(renames)) {
-      if (backend.tools && !backend.tools.includes(tool)) {
-        problems.error("aggregation.unknown-tool", `${root}.aggregation.overrides.${b}.${tool}`, `backend ${b} declares no tool ${tool}`, {
-          fix: didYouMean(tool, backend.tools) ?? `declared tools: ${backend.tools.join(", ")}`,
-        });
-      }
-    }
-  }
-  const aggregated = aggregateTools(
+  checkAggregation(aggregation, backends, `${root}.aggregation`, problems);
+  const aggregated = aggregate(
     aggregation,
-    // A tool listed twice by one backend is reported above, not as a conflict between backends.
-    backends.filter((b) => b.tools).map((b) => ({ backend: b.name, tools: [...new Set(b.tools!)] })),
+    // A name listed twice by one backend is reported above, not as a conflict between backends.
+    backends.map((b) => ({
+      backend: b.name,
+      tools: b.tools ? [...new Set(b.tools)] : undefined,
+      prompts: b.prompts ? [...new Set(b.prompts)] : undefined,
+      // A URI with `{` is an RFC 6570 template (resources/templates/list); vMCP dedupes the two kinds apart.
+      resources: b.resourceUris ? [...new Set(b.resourceUris.filter((u) => !u.includes("{")))] : undefined,
+      resourceTemplates: b.resourceUris ? [...new Set(b.resourceUris.filter((u) => u.includes("{")))] : undefined,
+    })),
   );
-  for (const c of aggregated.conflicts) {
-    if (c.kept === undefined) {
-      problems.error("aggregation.conflict", `${root}.aggregation`, `tool name ${c.name} is advertised by ${c.backends.join(" and ")}; vMCP would hide it`, {
-        fix: aggregation.conflictResolution === "manual" ? `add an override renaming it for one backend` : "use a prefix format that keeps backends apart",
-      });
-    } else {
-      problems.warn("aggregation.conflict-priority", `${root}.aggregation`, `tool name ${c.name} is advertised by ${c.backends.join(" and ")}; only ${c.kept}'s is reachable`);
-    }
-  }
+  reportConflicts(aggregation, aggregated.conflicts, `${root}.aggregation`, problems);
+  const advertisedTools = aggregated.tools.map((x) => ({ name: x.name, backend: x.backend, tool: x.original }));
 
   // --- grants ----------------------------------------------------------------------------------------
   const groupByShort = new Map(groups.map((g) => [g.shortName, g]));
@@ -412,7 +413,7 @@ export function validateTeam(input: unknown, root: string, problems: ProblemList
         const backend = backends.find((b) => b.name === parsed.backend);
         if (!backend) {
           // A common slip: writing the advertised (prefixed) name instead of backend/tool.
-          const asAdvertised = aggregated.tools.find((x) => x.name === ref.replace("/", "_") || x.name === ref);
+          const asAdvertised = advertisedTools.find((x) => x.name === ref.replace("/", "_") || x.name === ref);
           problems.error("grant.unknown-backend", rp, `backend ${parsed.backend} is not declared`, {
             value: ref,
             fix: asAdvertised ? `write ${asAdvertised.backend}/${asAdvertised.tool}` : didYouMean(parsed.backend, backendNames) ?? "declare the backend under backends",
@@ -427,6 +428,15 @@ export function validateTeam(input: unknown, root: string, problems: ProblemList
           problems.error("grant.unknown-tool", rp, `backend ${backend.name} does not expose ${parsed.tool}`, {
             value: ref,
             fix: didYouMean(parsed.tool, backend.tools) ?? `one of: ${backend.tools.join(", ")}`,
+          });
+          return;
+        } else if (!advertisedTools.some((x) => x.backend === parsed.backend && x.tool === parsed.tool)) {
+          // Lost a name conflict (see the aggregation problems): a policy on its name would name another backend's tool.
+          const renamed = overrideFor(aggregation, parsed.backend, parsed.tool) || parsed.tool;
+          const holder = advertisedTools.find((x) => x.name === renamed);
+          problems.error("grant.tool-not-advertised", rp, `vMCP does not advertise ${ref}: it loses the name ${renamed} to another backend${holder ? ` (${holder.backend})` : ""}`, {
+            value: ref,
+            fix: holder ? `grant ${holder.backend}/${holder.tool} instead, or rename the tool with an override` : "rename the tool with an override",
           });
           return;
         }
@@ -477,6 +487,18 @@ export function validateTeam(input: unknown, root: string, problems: ProblemList
   } catch (e) {
     problems.error("cedar.entities-json", `${root}.cedar.entitiesJson`, `must be a JSON array of Cedar entities (${(e as Error).message})`, { fix: 'use "[]"' });
   }
+  for (const section of ["claims", "arguments"] as const) {
+    for (const [name, type] of Object.entries(cedar[section])) {
+      if (type !== "Long") continue;
+      // ToolHive decodes JSON without UseNumber, so every number reaches Cedar as a decimal
+      // (pkg/authz/authorizers/cedar/entity.go:242 `case float64` -> convertFloatToCedar, :265); a Long
+      // comparison on it is a type error at evaluation, and an error denies.
+      problems.error("cedar.long-type", `${root}.cedar.${section}.${name}`, "ToolHive turns every JSON number into a Cedar decimal, so a Long comparison always errors (and denies)", {
+        value: type,
+        fix: `declare it as decimal and compare with decimal("…"), e.g. context.${section === "claims" ? "claim_" : "arg_"}${name}.greaterThan(decimal("5.0"))`,
+      });
+    }
+  }
   const ids = new Set<string>();
   cedar.rawPolicies.forEach((p, i) => {
     if (ids.has(p.id)) problems.error("cedar.policy-id-duplicate", `${root}.cedar.policies[${i}].id`, "policy ids must be unique", { value: p.id, fix: "give each policy its own id" });
@@ -494,9 +516,127 @@ export function validateTeam(input: unknown, root: string, problems: ProblemList
     backends,
     aggregation,
     cedar,
-    tools: aggregated.tools,
-    raw: { okta: t.okta, kubernetes: t.kubernetes, dev: t.dev },
+    tools: advertisedTools,
+    prompts: aggregated.prompts,
+    resources: [...aggregated.resources, ...aggregated.resourceTemplates],
+    raw: { okta: t.okta, kubernetes: t.kubernetes, dev: t.dev, gateway: t.gateway },
   };
+}
+
+/** Declared prompt names and resource URIs: non-empty, listed once. */
+function checkNameList(list: string[] | undefined, path: string, what: string, problems: ProblemList): void {
+  const seen = new Set<string>();
+  list?.forEach((x, i) => {
+    if (x.trim() === "" || /[\s"\\]/.test(x)) {
+      problems.error("backend.name-list", `${path}[${i}]`, `a ${what} must be non-empty, without whitespace, quotes or backslashes`, { value: x, fix: "use the name exactly as the backend lists it" });
+    }
+    if (seen.has(x)) problems.error("backend.name-list-duplicate", `${path}[${i}]`, `${what} listed twice`, { value: x, fix: "remove the duplicate" });
+    seen.add(x);
+  });
+}
+
+/**
+ * The aggregation settings vMCP refuses at startup, as check errors. vMCP's config validator
+ * (pkg/vmcp/config/validator.go:411-431) and its resolver factory (pkg/vmcp/aggregator/conflict_resolver.go:96-106)
+ * reject these after the operator has accepted the VirtualMCPServer, so the pod crash-loops.
+ */
+function checkAggregation(a: AggregationSpec, backends: BackendSpec[], root: string, problems: ProblemList): void {
+  const backendNames = backends.map((b) => b.name);
+  const declared = `declared backends: ${backendNames.join(", ")}`;
+  if (a.conflictResolution === "prefix" && !a.prefixFormat.includes("{workload}")) {
+    // validator.go:414 only requires a non-empty format; a static prefix gives every backend the same one.
+    problems.error("aggregation.prefix-format", `${root}.prefixFormat`, "the prefix format must contain {workload}", { value: a.prefixFormat, fix: "use {workload}_" });
+  }
+  if (a.conflictResolution === "priority" && a.priorityOrder.length === 0) {
+    // validator.go:419-421 "priorityOrder is required for priority strategy"
+    problems.error("aggregation.priority-order-missing", `${root}.priorityOrder`, "conflictResolution: priority needs a priorityOrder; vmcp refuses to start without one", {
+      fix: `list the backends, highest priority first, e.g. priorityOrder: [${backendNames.join(", ")}]`,
+    });
+  }
+  if (a.conflictResolution !== "priority" && a.priorityOrder.length > 0) {
+    problems.warn("aggregation.priority-order-unused", `${root}.priorityOrder`, `priorityOrder is read only by conflictResolution: priority (this team uses ${a.conflictResolution})`, {
+      fix: "remove priorityOrder, or set conflictResolution: priority",
+    });
+  }
+  const seen = new Set<string>();
+  a.priorityOrder.forEach((b, i) => {
+    const path = `${root}.priorityOrder[${i}]`;
+    if (!backendNames.includes(b)) problems.error("aggregation.unknown-backend", path, "not a declared backend", { value: b, fix: didYouMean(b, backendNames) ?? declared });
+    // A backend listed twice ranks by its last position for tools (priority_resolver.go:43) and by
+    // its first for prompts (conflict_resolver.go:66-72).
+    if (seen.has(b)) problems.error("aggregation.priority-order-duplicate", path, "backend listed twice in priorityOrder (vMCP would rank its tools and prompts differently)", { value: b, fix: "list each backend once" });
+    seen.add(b);
+  });
+  const renames = Object.values(a.overrides).reduce((n, r) => n + Object.keys(r).length, 0);
+  if (a.conflictResolution === "manual" && renames === 0) {
+    // validator.go:423-427 "tool overrides are required for manual strategy"
+    problems.error("aggregation.manual-without-overrides", `${root}.overrides`, "conflictResolution: manual needs at least one tool override; vmcp refuses to start without one", {
+      fix: "add overrides: {<backend>: {<tool>: <new name>}}, or use conflictResolution: prefix",
+    });
+  }
+  for (const [b, tools] of Object.entries(a.overrides)) {
+    const backend = backends.find((x) => x.name === b);
+    if (!backend) {
+      problems.error("aggregation.unknown-backend", `${root}.overrides.${b}`, "not a declared backend", { value: b, fix: didYouMean(b, backendNames) ?? declared });
+      continue;
+    }
+    const renamedTo = new Map<string, string>();
+    for (const [tool, name] of Object.entries(tools)) {
+      const path = `${root}.overrides.${b}.${tool}`;
+      if (backend.tools && !backend.tools.includes(tool)) {
+        problems.error("aggregation.unknown-tool", path, `backend ${b} declares no tool ${tool}`, { fix: didYouMean(tool, backend.tools) ?? `declared tools: ${backend.tools.join(", ")}` });
+      }
+      if (name === "") {
+        // validator.go:455-461: an override needs a name (or a description, which this package does not set).
+        problems.error("aggregation.override-empty", path, "an override needs the new tool name; vmcp refuses an empty one", { fix: "give the new name, or remove the override" });
+        continue;
+      }
+      if (!TOOL_NAME.test(name)) problems.error("aggregation.override-name", path, "tool names must not contain whitespace, quotes, backslashes or '/'", { value: name, fix: "use a plain tool name" });
+      // Two tools of one backend under one name: vMCP keeps the first and loses the other (tool_adapter.go:88-120).
+      // Reported once per name (two overrides onto one name would otherwise report each other).
+      const other = backend.tools?.find((x) => x !== tool && (overrideFor(a, b, x) || x) === name);
+      if (other !== undefined && !renamedTo.has(name)) {
+        problems.error("aggregation.override-collision", path, `${b}/${tool} would be renamed to ${name}, which ${b}/${other} is also advertised as`, { value: name, fix: "choose a name the backend does not already use" });
+      }
+      renamedTo.set(name, tool);
+    }
+  }
+}
+
+/** vMCP's conflict outcomes (./aggregation.ts) as check errors and warnings. */
+function reportConflicts(a: AggregationSpec, conflicts: AggregationConflict[], root: string, problems: ProblemList): void {
+  for (const c of conflicts) {
+    const who = c.backends.join(" and ");
+    switch (c.outcome) {
+      case "nondeterministic":
+        problems.error("aggregation.conflict", root, `tool name ${c.name} is advertised by ${who}; vMCP would keep one of them at random`, {
+          fix: a.conflictResolution === "priority" ? "rename one tool with an override, or list one backend in priorityOrder" : "use a prefix format that keeps backends apart, or rename one tool with an override",
+        });
+        break;
+      case "startup-failure":
+        problems.error("aggregation.conflict", root, `tool name ${c.name} is advertised by ${who}; under manual resolution vmcp refuses to start (unresolved conflict)`, {
+          fix: `add an override renaming it for ${c.backends.length > 2 ? "all but one backend" : "one backend"}, e.g. overrides: {${c.backends[0]}: {${c.name}: ${c.backends[0]}_${c.name}}}`,
+        });
+        break;
+      case "kept-by-priority":
+        if (c.kind === "tool") problems.warn("aggregation.conflict-priority", root, `tool name ${c.name} is advertised by ${who}; only ${c.kept}'s is reachable`);
+        else problems.warn("aggregation.prompt-conflict-priority", root, `prompt name ${c.name} is advertised by ${who}; only ${c.kept}'s is reachable`);
+        break;
+      case "prefixed-fallback":
+        problems.warn("aggregation.priority-fallback", root, `tool name ${c.name} is advertised by ${who}, none of them in priorityOrder, so vMCP advertises ${c.advertised!.join(" and ")} (its default {workload}_ format, not prefixFormat)`, {
+          fix: `add one of ${who} to priorityOrder to keep the bare name`,
+        });
+        break;
+      case "dropped-ambiguous":
+        problems.error("aggregation.prompt-conflict", root, `prompt name ${c.name} is claimed by ${who}; vMCP advertises it for nobody`, {
+          fix: "rename a backend, or under priority list every claimant in priorityOrder",
+        });
+        break;
+      case "first-backend-wins":
+        problems.warn("aggregation.resource-conflict", root, `${c.kind === "resource" ? "resource" : "resource template"} ${c.name} is listed by ${who}; vMCP serves only ${c.kept}'s`);
+        break;
+    }
+  }
 }
 
 export { ConfigError };

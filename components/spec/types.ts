@@ -53,6 +53,10 @@ export interface BackendInput {
   };
   /** The tool names the backend exposes (its own names, before vMCP prefixes them). */
   tools?: readonly string[];
+  /** Optional: the backend's prompt names (its own), so policies, `why` and `test` can check them. */
+  prompts?: readonly string[];
+  /** Optional: the resource URIs and URI templates (`{var}`) the backend lists (vMCP never renames them). */
+  resourceUris?: readonly string[];
   local?: LocalBackendInput;
 }
 
@@ -99,6 +103,8 @@ export interface TeamInput {
   okta?: Record<string, unknown>;
   kubernetes?: Record<string, unknown>;
   dev?: Record<string, unknown>;
+  /** The bundled gateway's Deployment (components/gatewayDeploy). */
+  gateway?: Record<string, unknown>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -131,6 +137,9 @@ export interface BackendSpec {
   resources?: BackendInput["resources"];
   /** Declared tools, or undefined when the backend's list is not declared. */
   tools?: string[];
+  /** Declared prompts and resource URIs, or undefined when not declared. */
+  prompts?: string[];
+  resourceUris?: string[];
   local?: LocalBackendInput;
 }
 
@@ -158,6 +167,14 @@ export interface AdvertisedTool {
   tool: string;
 }
 
+export interface AdvertisedItem {
+  /** The name (or URI) vMCP advertises and Cedar sees. */
+  name: string;
+  backend: string;
+  /** The backend's own name (what a call is forwarded with). */
+  original: string;
+}
+
 export interface TeamSpec {
   team: string;
   /** The VirtualMCPServer / MCPGroup name (`<team>-tools`); Cedar resources get parent `MCP::"<serverName>"`. */
@@ -173,6 +190,9 @@ export interface TeamSpec {
   cedar: CedarSpec;
   /** Every declared tool under its advertised name. */
   tools: AdvertisedTool[];
+  /** Every declared prompt and resource under its advertised name (`original`: the backend's own). */
+  prompts: AdvertisedItem[];
+  resources: AdvertisedItem[];
   /** Sections owned by the Okta, Kubernetes and dev modules, kept raw here and parsed there. */
-  raw: Pick<TeamInput, "okta" | "kubernetes" | "dev">;
+  raw: Pick<TeamInput, "okta" | "kubernetes" | "dev" | "gateway">;
 }

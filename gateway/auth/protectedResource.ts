@@ -7,6 +7,8 @@ export interface ProtectedResourceMetadata {
   authorization_servers: string[];
   bearer_methods_supported: string[];
   resource_name?: string;
+  /** What clients should ask for (vMCP: oidcConfigRef.scopes, default ["openid"]; pkg/auth/token.go RFC9728AuthInfo). */
+  scopes_supported?: string[];
 }
 
 /** RFC 9728 §3.1: the well-known segment goes between the host and the resource's path. */
@@ -19,8 +21,14 @@ export function metadataUrl(resourceUrl: string): string {
   return new URL(metadataPath(resourceUrl), resourceUrl).href;
 }
 
-export function protectedResourceMetadata(resourceUrl: string, issuer: string, name?: string): ProtectedResourceMetadata {
-  return { resource: resourceUrl, authorization_servers: [issuer], bearer_methods_supported: ["header"], ...(name ? { resource_name: name } : {}) };
+export function protectedResourceMetadata(resourceUrl: string, issuer: string, name?: string, scopes?: readonly string[]): ProtectedResourceMetadata {
+  return {
+    resource: resourceUrl,
+    authorization_servers: [issuer],
+    bearer_methods_supported: ["header"],
+    ...(name ? { resource_name: name } : {}),
+    ...(scopes?.length ? { scopes_supported: [...scopes] } : {}),
+  };
 }
 
 function quoted(s: string): string {

@@ -101,6 +101,11 @@ export class TokenVerifier {
     this.cache.clear();
   }
 
+  /** True once the issuer's JWKS has given at least one key (the gateway's readiness). */
+  hasKeys(): boolean {
+    return this.knownKids.size > 0;
+  }
+
   /** Current key ids (for tests and the status page). */
   keyIds(): string[] {
     return [...this.knownKids].filter((k): k is string => typeof k === "string");

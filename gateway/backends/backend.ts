@@ -39,7 +39,11 @@ export interface CallOwner {
   readonly sessionId: string;
 }
 
-export type Answer = { result: Record<string, unknown> } | { error: RpcErrorObject };
+/**
+ * A backend's answer. `local` marks errors the gateway made itself (timeout, backend down, send
+ * failure): their messages are fixed texts, never an exception's message.
+ */
+export type Answer = { result: Record<string, unknown> } | { error: RpcErrorObject; local?: true };
 
 export interface BackendEvents {
   /** A notification or server→client request that belongs to `owner`'s call. */
@@ -83,12 +87,15 @@ export class Backend {
   lastError?: string;
   /** True once the first initialize succeeded. */
   everReady = false;
+  /** False while the last health probe went unanswered in time (a stalled backend); see `probe`. */
+  healthy = true;
 
   private channel?: BackendChannel;
   private generation = 0;
   private nextId = 1;
   private readonly pending = new Map<RequestId, Pending>();
   private failures = 0;
+  private probing = false;
   private restartTimer?: NodeJS.Timeout;
   private readyWaiters: { resolve(): void; reject(e: Error): void; timer: NodeJS.Timeout }[] = [];
 
@@ -154,6 +161,7 @@ export class Backend {
       if (gen !== this.generation) return;
       this.failures = 0;
       this.lastError = undefined;
+      this.healthy = true;
       this.everReady = true;
       this.setState("ready");
       this.events.restored(this);
@@ -168,7 +176,7 @@ export class Backend {
       this.events.log({ level: "warn", msg: "backend.start_failed", backend: this.name, error: this.lastError });
       this.generation++;
       void channel.close().catch(() => {});
-      this.failAll(`backend ${this.name} is unavailable: ${this.lastError}`);
+      this.failAll(`backend ${this.name} is unavailable`);
       this.scheduleRestart();
     }
   }
@@ -203,7 +211,7 @@ export class Backend {
     for (const [id, p] of this.pending) {
       if (p.timer) clearTimeout(p.timer);
       this.pending.delete(id);
-      p.resolve({ error: { code: RpcCode.InternalError, message, data: { backend: this.name } } });
+      p.resolve({ error: { code: RpcCode.InternalError, message, data: { backend: this.name } }, local: true });
     }
   }
 
@@ -223,7 +231,7 @@ export class Backend {
         reject,
         timer: setTimeout(() => {
           this.readyWaiters = this.readyWaiters.filter((x) => x !== w);
-          reject(new Error(`backend ${this.name} is not available${this.lastError ? `: ${this.lastError}` : ""}`));
+          reject(new Error(`backend ${this.name} is not available`));
         }, timeoutMs),
       };
       this.readyWaiters.push(w);
@@ -243,12 +251,12 @@ export class Backend {
     if (this.state !== "ready" && !opts.whenNotReady) {
       try {
         await this.whenReady(Math.min(timeoutMs, 10_000));
-      } catch (e) {
-        return { error: { code: RpcCode.InternalError, message: (e as Error).message, data: { backend: this.name } } };
+      } catch {
+        return { error: { code: RpcCode.InternalError, message: `backend ${this.name} is not available`, data: { backend: this.name } }, local: true };
       }
     }
     const channel = this.channel;
-    if (!channel) return { error: { code: RpcCode.InternalError, message: `backend ${this.name} is not connected`, data: { backend: this.name } } };
+    if (!channel) return { error: { code: RpcCode.InternalError, message: `backend ${this.name} is not connected`, data: { backend: this.name } }, local: true };
     const id = this.nextId++;
     let sendParams = params;
     if (opts.progress) {
@@ -261,7 +269,16 @@ export class Backend {
       this.pending.set(id, p);
       this.arm(id, p);
       const msg: RpcRequest = sendParams === undefined ? { jsonrpc: "2.0", id, method } : { jsonrpc: "2.0", id, method, params: sendParams };
-      channel.send(msg).catch((e) => this.settle(id, { error: { code: RpcCode.InternalError, message: `backend ${this.name}: ${(e as Error).message}`, data: { backend: this.name } } }));
+      // The exception's text stays in the log: a client only learns that sending failed.
+      const sendFailed = (e: unknown) => {
+        this.events.log({ level: "warn", msg: "backend.send_failed", backend: this.name, method, error: (e as Error)?.message });
+        this.settle(id, { error: { code: RpcCode.InternalError, message: `backend ${this.name}: the request could not be sent`, data: { backend: this.name } }, local: true });
+      };
+      try {
+        channel.send(msg).catch(sendFailed);
+      } catch (e) {
+        sendFailed(e);
+      }
     });
   }
 
@@ -273,6 +290,7 @@ export class Backend {
       this.events.log({ level: "warn", msg: "backend.timeout", backend: this.name, method: p.method, timeoutMs: p.timeoutMs });
       this.cancel(id, "request timed out", {
         error: { code: RpcCode.RequestTimeout, message: `backend ${this.name} did not answer within ${p.timeoutMs} ms`, data: { backend: this.name, timeout: p.timeoutMs } },
+        local: true,
       });
     }, p.timeoutMs);
   }
@@ -292,7 +310,29 @@ export class Backend {
   cancel(id: RequestId, reason: string, answer?: Answer): void {
     if (!this.pending.has(id)) return;
     this.notify("notifications/cancelled", { requestId: id, reason });
-    this.settle(id, answer ?? { error: { code: RpcCode.InternalError, message: `request cancelled: ${reason}` } });
+    this.settle(id, answer ?? { error: { code: RpcCode.InternalError, message: `request cancelled: ${reason}` }, local: true });
+  }
+
+  /**
+   * One health probe: a `ping` that must be answered within `timeoutMs`. Any answer from the backend
+   * counts (even an error); silence marks it unhealthy (stalled) until a later probe is answered.
+   * vMCP probes on a timer too (pkg/vmcp/health/monitor.go, with a full capability listing).
+   * Returns whether the health changed.
+   */
+  async probe(timeoutMs: number): Promise<boolean> {
+    if (this.state !== "ready" || this.probing) return false;
+    this.probing = true;
+    try {
+      const a = await this.request("ping", undefined, { timeoutMs });
+      if (this.state !== "ready") return false;
+      const healthy = !("error" in a && a.local);
+      if (healthy === this.healthy) return false;
+      this.healthy = healthy;
+      this.events.log({ level: healthy ? "info" : "warn", msg: healthy ? "backend.recovered" : "backend.stalled", backend: this.name, timeoutMs });
+      return true;
+    } finally {
+      this.probing = false;
+    }
   }
 
   notify(method: string, params?: Record<string, unknown>): void {

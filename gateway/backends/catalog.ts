@@ -1,10 +1,10 @@
 /**
- * The aggregated catalogue a client sees: every backend's tools and prompts under vMCP's names
- * (the core's `aggregateTools`, default prefix `{workload}_`), resources and templates with their
- * URIs unchanged, and the routes back to each backend's own names.
+ * The aggregated catalogue a client sees: every backend's tools, prompts, resources and templates
+ * under the names vMCP gives them (the core's `aggregate`, components/spec/aggregation.ts, which
+ * follows ToolHive's pkg/vmcp/aggregator), and the routes back to each backend's own names.
  */
 import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
-import { aggregateTools } from "../../components/spec/toolNames";
+import { aggregate, type AggregationConflict } from "../../components/spec/aggregation";
 import type { AggregationSpec } from "../../components/spec/types";
 import type { Backend, Item } from "./backend";
 
@@ -21,6 +21,14 @@ export interface CatalogConflict {
   name: string;
   backends: string[];
   kept?: string;
+  /** What vMCP does with the name (see AggregationConflict). */
+  outcome: AggregationConflict["outcome"];
+  advertised?: string[];
+}
+
+/** A backend's listed names; entries without a string name are not advertised at all. */
+function names(items: readonly Item[], key: "name" | "uri" | "uriTemplate"): string[] {
+  return items.map((x) => x[key]).filter((x): x is string => typeof x === "string");
 }
 
 export class Catalog {
@@ -40,65 +48,51 @@ export class Catalog {
 
   static build(aggregation: AggregationSpec, backends: readonly Backend[]): Catalog {
     const c = new Catalog();
-    const live = backends;
-    const byName = new Map(live.map((b) => [b.name, b]));
-
-    const tools = aggregateTools(
+    const byName = new Map(backends.map((b) => [b.name, b]));
+    const result = aggregate(
       aggregation,
-      live.map((b) => ({ backend: b.name, tools: b.catalog.tools.map((t) => t.name as string) })),
+      backends.map((b) => ({
+        backend: b.name,
+        tools: names(b.catalog.tools, "name"),
+        prompts: names(b.catalog.prompts, "name"),
+        resources: names(b.catalog.resources, "uri"),
+        resourceTemplates: names(b.catalog.resourceTemplates, "uriTemplate"),
+      })),
     );
-    for (const t of tools.tools) {
+    const find = (items: readonly Item[], key: "name" | "uri" | "uriTemplate", value: string) => items.find((x) => x[key] === value)!;
+
+    for (const t of result.tools) {
       const backend = byName.get(t.backend)!;
-      const def = backend.catalog.tools.find((x) => x.name === t.tool)!;
-      const route = { backend, name: t.tool, def: { ...def, name: t.name } };
+      const route = { backend, name: t.original, def: { ...find(backend.catalog.tools, "name", t.original), name: t.name } };
       c.tools.set(t.name, route);
       c.toolList.push(route.def);
     }
-    for (const k of tools.conflicts) c.conflicts.push({ kind: "tool", ...k });
-
-    // Prompts are prefixed like tools; tool renames (overrides) do not apply to them.
-    const prompts = aggregateTools(
-      { ...aggregation, overrides: {} },
-      live.map((b) => ({ backend: b.name, tools: b.catalog.prompts.map((p) => p.name as string) })),
-    );
-    for (const p of prompts.tools) {
+    for (const p of result.prompts) {
       const backend = byName.get(p.backend)!;
-      const def = backend.catalog.prompts.find((x) => x.name === p.tool)!;
-      const route = { backend, name: p.tool, def: { ...def, name: p.name } };
+      const route = { backend, name: p.original, def: { ...find(backend.catalog.prompts, "name", p.original), name: p.name } };
       c.prompts.set(p.name, route);
       c.promptList.push(route.def);
     }
-    for (const k of prompts.conflicts) c.conflicts.push({ kind: "prompt", ...k });
-
-    // Resource URIs are never rewritten; on a clash the first backend keeps the URI.
-    for (const b of live) {
-      for (const r of b.catalog.resources) {
-        const uri = r.uri as string;
-        const prev = c.resources.get(uri);
-        if (prev) {
-          c.conflicts.push({ kind: "resource", name: uri, backends: [prev.backend.name, b.name], kept: prev.backend.name });
-          continue;
-        }
-        c.resources.set(uri, { backend: b, def: r });
-        c.resourceList.push(r);
-      }
-      for (const t of b.catalog.resourceTemplates) {
-        const uriTemplate = t.uriTemplate as string;
-        const prev = c.templates.find((x) => x.def.uriTemplate === uriTemplate);
-        if (prev) {
-          c.conflicts.push({ kind: "resourceTemplate", name: uriTemplate, backends: [prev.backend.name, b.name], kept: prev.backend.name });
-          continue;
-        }
-        let template: UriTemplate | undefined;
-        try {
-          template = new UriTemplate(uriTemplate);
-        } catch {
-          template = undefined;
-        }
-        c.templates.push({ backend: b, def: t, template });
-        c.templateList.push(t);
-      }
+    // Resource URIs and templates are never rewritten (capability_conflicts.go:30-43).
+    for (const r of result.resources) {
+      const backend = byName.get(r.backend)!;
+      const def = find(backend.catalog.resources, "uri", r.name);
+      c.resources.set(r.name, { backend, def });
+      c.resourceList.push(def);
     }
+    for (const t of result.resourceTemplates) {
+      const backend = byName.get(t.backend)!;
+      const def = find(backend.catalog.resourceTemplates, "uriTemplate", t.name);
+      let template: UriTemplate | undefined;
+      try {
+        template = new UriTemplate(t.name);
+      } catch {
+        template = undefined;
+      }
+      c.templates.push({ backend, def, template });
+      c.templateList.push(def);
+    }
+    for (const k of result.conflicts) c.conflicts.push({ ...k });
     return c;
   }
 

@@ -117,8 +117,9 @@ export class HttpChannel implements BackendChannel {
         const code = (e as NodeJS.ErrnoException).code;
         // A kept-alive socket the server had just closed: the request never reached it (Node docs' advice).
         if (mayRetry && req.reusedSocket && code === "ECONNRESET") return attempt(false);
-        this.failRequest(requestId, `backend unreachable: ${code ?? e.message}`);
-        if (isConnectionFailure(e)) this.lost(`backend unreachable: ${code ?? e.message}`);
+        // An error code (ECONNREFUSED…) names the failure; an exception's own text is not passed on.
+        this.failRequest(requestId, `backend unreachable: ${code ?? "connection error"}`);
+        if (isConnectionFailure(e)) this.lost(`backend unreachable: ${code ?? "connection error"}`);
       });
       req.end(body);
     };

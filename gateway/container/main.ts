@@ -8,15 +8,31 @@
  *   VMCP_RESOURCE_URL  the gateway's public URL, RFC 9728 resource (default: the stack's endpoint)
  *   VMCP_AUDIENCE      the tokens' expected `aud` (default: the resource URL)
  *   HOST, PORT         listen address (default 0.0.0.0:8080 in the image, 127.0.0.1:8080 otherwise)
+ *   VMCP_BACKEND_SOURCE, VMCP_BACKEND_URLS, VMCP_CLUSTER_DOMAIN
+ *                      where the backends are (productionBackends.ts): in a cluster, each MCPServer's Service
+ *   VMCP_DRAIN_SECONDS on SIGTERM, /readyz fails for this long while requests are still served, then
+ *                      calls still in flight get as long again to finish (default 5; SIGINT does not drain)
+ *   VMCP_ADMIN_HOST, VMCP_ADMIN_PORT
+ *                      the admin listener with the status page `/` (access matrix, backend errors) and
+ *                      `/metrics` (default 127.0.0.1:9090: only from inside the pod; VMCP_ADMIN_PORT=off: none)
+ *   VMCP_PUBLIC_OPS    true: also serve `/` and `/metrics` on the public listener (default false)
+ *   VMCP_MAX_SESSIONS_PER_USER  open MCP sessions per token subject (default 100; more get HTTP 429)
+ *   VMCP_BODY_TIMEOUT_MS        how long a request body may take to arrive (default 30000; then 408)
+ *   VMCP_UPSTREAM_CLIENT_ID     switches on the embedded authorization server (vMCP's authServerConfig):
+ *                      clients sign in here, VMCP_ISSUER is then the upstream Okta issuer; with
+ *                      VMCP_UPSTREAM_CLIENT_SECRET(_FILE), VMCP_AUTH_KEYS_DIR, VMCP_AUTH_HMAC_DIR
+ *                      (gateway/authServer/index.ts containerAuthConfig)
  *
  * No development identity provider and no anonymous mode here. Logs are JSON lines on stdout; SIGTERM
- * and SIGINT shut down cleanly.
+ * and SIGINT drain, then shut down cleanly.
  */
 import * as path from "node:path";
-import { ConfigError, type Problem } from "../../components/errors";
+import { ConfigError, ProblemList, type Problem } from "../../components/errors";
 import { compileTeam, type CompiledTeam } from "../../components/compile";
 import { loadStackFile } from "../../components/stackConfig";
-import { startGateway } from "../server";
+import { startGateway, type BackendLaunch, type RunningGateway } from "../server";
+import { backendEnv, productionBackends, type ProductionBackendEnv } from "./productionBackends";
+import { containerAuthConfig, containerAuthServer, type EmbeddedAuthServer } from "../authServer";
 
 export interface ContainerConfig {
   stackFile: string;
@@ -25,6 +41,26 @@ export interface ContainerConfig {
   audience?: string;
   host: string;
   port: number;
+  backends: ProductionBackendEnv;
+  drainMs: number;
+  /** null: no admin listener. */
+  adminPort: number | null;
+  adminHost: string;
+  publicOps: boolean;
+  maxSessionsPerPrincipal: number;
+  bodyTimeoutMs: number;
+}
+
+/** An integer variable in [min, max], or its default when unset; a bad value is a problem. */
+function intEnv(env: NodeJS.ProcessEnv, name: string, min: number, max: number, fallback: number, problems: Problem[], code: string, fix: string): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    problems.push(problem(code, name, `not an integer from ${min} to ${max}`, fix, raw));
+    return fallback;
+  }
+  return n;
 }
 
 function problem(code: string, p: string, message: string, fix: string, value?: unknown): Problem {
@@ -53,14 +89,37 @@ export function containerConfig(env: NodeJS.ProcessEnv): ContainerConfig {
   }
   const port = env.PORT === undefined || env.PORT === "" ? 8080 : Number(env.PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(problem("container.port", "PORT", "not a TCP port", "use e.g. 8080", env.PORT));
+  const backendProblems = new ProblemList();
+  const backends = backendEnv(env, backendProblems);
+  problems.push(...backendProblems.items);
+  const drainSeconds = env.VMCP_DRAIN_SECONDS === undefined || env.VMCP_DRAIN_SECONDS === "" ? 5 : Number(env.VMCP_DRAIN_SECONDS);
+  if (!Number.isFinite(drainSeconds) || drainSeconds < 0 || drainSeconds > 600) {
+    problems.push(problem("container.drain-seconds", "VMCP_DRAIN_SECONDS", "not a number of seconds between 0 and 600", "use e.g. 5", env.VMCP_DRAIN_SECONDS));
+  }
+  const adminOff = (env.VMCP_ADMIN_PORT ?? "").toLowerCase() === "off";
+  const adminPort = adminOff ? null : intEnv(env, "VMCP_ADMIN_PORT", 0, 65535, 9090, problems, "container.admin-port", "use a free port such as 9090, or off for no admin listener");
+  const adminHost = env.VMCP_ADMIN_HOST || "127.0.0.1";
+  const publicOpsRaw = (env.VMCP_PUBLIC_OPS ?? "").toLowerCase();
+  if (!["", "true", "false"].includes(publicOpsRaw)) {
+    problems.push(problem("container.public-ops", "VMCP_PUBLIC_OPS", "not true or false", "leave it unset (the status page and metrics stay on the admin listener), or set true", env.VMCP_PUBLIC_OPS));
+  }
+  const maxSessionsPerPrincipal = intEnv(env, "VMCP_MAX_SESSIONS_PER_USER", 1, 100_000, 100, problems, "container.max-sessions", "use e.g. 100");
+  const bodyTimeoutMs = intEnv(env, "VMCP_BODY_TIMEOUT_MS", 100, 600_000, 30_000, problems, "container.body-timeout", "use e.g. 30000 (30 s)");
   if (problems.length) throw new ConfigError(problems);
   return {
+    adminPort,
+    adminHost,
+    publicOps: publicOpsRaw === "true",
+    maxSessionsPerPrincipal,
+    bodyTimeoutMs,
     stackFile,
     issuer,
     resourceUrl: env.VMCP_RESOURCE_URL || undefined,
     audience: env.VMCP_AUDIENCE || undefined,
     host: env.HOST || "127.0.0.1",
     port,
+    backends,
+    drainMs: drainSeconds * 1000,
   };
 }
 
@@ -74,32 +133,57 @@ async function main(): Promise<void> {
   const log = (line: object) => process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...line }) + "\n");
   let cfg: ContainerConfig;
   let compiled: CompiledTeam;
+  let backends: BackendLaunch[];
   try {
     cfg = containerConfig(process.env);
     compiled = loadContainerStack(cfg.stackFile);
+    backends = productionBackends(compiled.spec, cfg.backends);
   } catch (e) {
     process.stderr.write((e as Error).message + "\n");
     process.exit(1);
   }
   for (const w of compiled.warnings) log({ level: "warn", msg: "config warning", code: w.code, path: w.path, message: w.message });
   const resourceUrl = cfg.resourceUrl ?? compiled.spec.endpoint;
+  // The embedded authorization server (VMCP_UPSTREAM_CLIENT_ID set): clients sign in here as with
+  // vMCP's authServerConfig; VMCP_ISSUER is then the upstream Okta issuer (gateway/authServer/index.ts).
+  const auth = containerAuthConfig(process.env);
+  if (auth.problems.length) {
+    process.stderr.write(new ConfigError(auth.problems).message + "\n");
+    process.exit(1);
+  }
+  let authServer: EmbeddedAuthServer | undefined;
+  try {
+    authServer = auth.config ? await containerAuthServer(auth.config, compiled, resourceUrl, log) : undefined;
+  } catch (e) {
+    process.stderr.write(`the embedded authorization server cannot start: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
   const gateway = await startGateway({
+    authServer,
     compiled,
     host: cfg.host,
     port: cfg.port,
     resourceUrl,
     issuer: cfg.issuer,
     audience: cfg.audience ?? resourceUrl,
+    backends,
     handleSignals: false,
     logger: log,
+    adminPort: cfg.adminPort,
+    adminHost: cfg.adminHost,
+    publicOps: cfg.publicOps,
+    maxSessionsPerPrincipal: cfg.maxSessionsPerPrincipal,
+    bodyTimeoutMs: cfg.bodyTimeoutMs,
   });
-  log({ level: "info", msg: "gateway listening", team: compiled.spec.team, url: gateway.url, mcp: gateway.mcpUrl, resource: resourceUrl, issuer: cfg.issuer });
+  log({ level: "info", msg: "gateway listening", team: compiled.spec.team, url: gateway.url, mcp: gateway.publicMcpUrl, admin: gateway.adminUrl, resource: resourceUrl, issuer: cfg.issuer, backends: backends.map((b) => ({ name: b.name, url: b.url, command: b.command })) });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log({ level: "info", msg: "shutting down", signal });
-    gateway.close().then(
+    // SIGTERM is Kubernetes (or docker stop) ending the pod: drain. SIGINT is a person: stop now.
+    const drainMs = signal === "SIGTERM" ? cfg.drainMs : 0;
+    log({ level: "info", msg: "shutting down", signal, drainMs });
+    drain(gateway, drainMs).then(() => gateway.close()).then(() => authServer?.close()).then(
       () => process.exit(0),
       (e: Error) => {
         log({ level: "error", msg: "shutdown failed", error: e.message });
@@ -113,6 +197,20 @@ async function main(): Promise<void> {
     () => log({ level: "info", msg: "ready" }),
     (e: Error) => log({ level: "warn", msg: "not every backend is ready", error: e.message }),
   );
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Kubernetes removes a terminating pod from the Service's endpoints while it sends SIGTERM, so
+ * requests keep arriving for a moment: fail readiness and keep serving for `ms`, then give calls in
+ * flight up to `ms` more before closing. The Deployment's terminationGracePeriodSeconds covers both.
+ */
+async function drain(gateway: RunningGateway, ms: number): Promise<void> {
+  gateway.drain();
+  await sleep(ms);
+  const deadline = Date.now() + ms;
+  while (gateway.inFlight() > 0 && Date.now() < deadline) await sleep(50);
 }
 
 if (require.main === module) {

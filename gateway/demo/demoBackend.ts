@@ -4,6 +4,7 @@
  *
  *   node --import tsx gateway/demo/demoBackend.ts github       create_issue, list_issues, get_file_contents
  *   node --import tsx gateway/demo/demoBackend.ts kubernetes   list_namespaces, get_pods, delete_namespace
+ *   … github|kubernetes --http [port]                          the same over Streamable HTTP (prints the URL)
  *
  * Each profile also has a prompt (with argument completion) and resources (a static one and a
  * template, subscribable), sends log messages and progress, so every path through the gateway is
@@ -13,6 +14,8 @@ import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mc
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
 import { SubscribeRequestSchema, UnsubscribeRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { serveDemoHttp } from "./httpServe";
+import { recordReceived } from "./recorder";
 import * as z from "zod/v4"; // zod/v4: the SDK's registerTool types take minutes to check with zod v3 schemas
 
 export type Profile = "github" | "kubernetes";
@@ -247,11 +250,20 @@ export function demoServer(profile: Profile): McpServer {
 async function main(): Promise<void> {
   const profile = process.argv[2];
   if (profile !== "github" && profile !== "kubernetes") {
-    process.stderr.write("usage: demoBackend.ts github|kubernetes\n");
+    process.stderr.write("usage: demoBackend.ts github|kubernetes [--http [port]]\n");
     process.exit(2);
   }
+  if (process.argv[3] === "--http") {
+    // Streamable HTTP, as an MCPServer's proxy Service serves it in a cluster; prints the URL.
+    const served = await serveDemoHttp(profile, { port: Number(process.argv[4] ?? 0) });
+    process.stdout.write(served.url + "\n");
+    process.on("SIGTERM", () => void served.close().then(() => process.exit(0)));
+    return;
+  }
   const server = demoServer(profile);
-  await server.connect(new StdioServerTransport());
+  const transport = new StdioServerTransport();
+  await server.connect(transport);
+  recordReceived(transport); // only with VMCP_DEMO_RECORD set (tests)
   process.stdin.on("end", () => process.exit(0));
 }
 

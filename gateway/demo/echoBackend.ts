@@ -14,14 +14,12 @@
  *   node --import tsx gateway/demo/echoBackend.ts --stdio
  *   node --import tsx gateway/demo/echoBackend.ts --http [port]     prints the URL on stdout
  */
-import * as http from "node:http";
-import { randomUUID } from "node:crypto";
-import type { AddressInfo } from "node:net";
 import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
 import { CreateMessageResultSchema, ElicitResultSchema, ListRootsResultSchema, SubscribeRequestSchema, UnsubscribeRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { serveMcpOverHttp } from "./httpServe";
+import { recordReceived } from "./recorder";
 import * as z from "zod/v4"; // zod/v4: the SDK's registerTool types take minutes to check with zod v3 schemas
 
 export interface EchoStats {
@@ -29,6 +27,8 @@ export interface EchoStats {
   posts: number;
   /** JSON-RPC methods received, by name. */
   methods: Record<string, number>;
+  /** Every JSON-RPC message received, in order (HTTP mode; stdio records with VMCP_DEMO_RECORD). */
+  received: Record<string, unknown>[];
 }
 
 export function echoServer(opts: { allowCrash: boolean; name?: string }): McpServer {
@@ -133,56 +133,25 @@ export interface EchoHttpBackend {
 
 /** Runs the echo server over Streamable HTTP (stateful sessions, one McpServer per session). */
 export async function startEchoHttpBackend(opts: { host?: string; port?: number } = {}): Promise<EchoHttpBackend> {
-  const stats: EchoStats = { posts: 0, methods: {} };
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
-  const httpServer = http.createServer(async (req, res) => {
-    try {
-      let body: unknown;
-      if (req.method === "POST") {
-        stats.posts++;
-        const chunks: Buffer[] = [];
-        for await (const c of req) chunks.push(c as Buffer);
-        body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-        const method = (body as { method?: string }).method;
-        if (method) stats.methods[method] = (stats.methods[method] ?? 0) + 1;
-      }
-      const sid = req.headers["mcp-session-id"];
-      let transport = typeof sid === "string" ? sessions.get(sid) : undefined;
-      if (!transport) {
-        if (req.method !== "POST" || (body as { method?: string }).method !== "initialize") {
-          res.writeHead(typeof sid === "string" ? 404 : 400, { "content-type": "application/json" });
-          res.end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32000, message: "no session" } }));
-          return;
-        }
-        const t = new StreamableHTTPServerTransport({ sessionIdGenerator: randomUUID, onsessioninitialized: (id) => void sessions.set(id, t) });
-        t.onclose = () => {
-          if (t.sessionId) sessions.delete(t.sessionId);
-        };
-        await echoServer({ allowCrash: false }).connect(t);
-        transport = t;
-      }
-      await transport.handleRequest(req, res, body);
-    } catch (e) {
-      if (!res.headersSent) res.writeHead(500).end(String(e));
-    }
-  });
-  await new Promise<void>((resolve) => httpServer.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve));
-  const { port } = httpServer.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/mcp`,
-    stats,
-    close: async () => {
-      for (const t of sessions.values()) await t.close().catch(() => {});
-      httpServer.closeAllConnections();
-      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+  const stats: EchoStats = { posts: 0, methods: {}, received: [] };
+  const served = await serveMcpOverHttp(() => echoServer({ allowCrash: false }), {
+    ...opts,
+    onMessage: (body) => {
+      stats.posts++;
+      if (body && typeof body === "object") stats.received.push(body as Record<string, unknown>);
+      const method = (body as { method?: string }).method;
+      if (method) stats.methods[method] = (stats.methods[method] ?? 0) + 1;
     },
-  };
+  });
+  return { url: served.url, stats, close: served.close };
 }
 
 async function main(): Promise<void> {
   const mode = process.argv[2];
   if (mode === "--stdio") {
-    await echoServer({ allowCrash: true }).connect(new StdioServerTransport());
+    const transport = new StdioServerTransport();
+    await echoServer({ allowCrash: true }).connect(transport);
+    recordReceived(transport);
     process.stdin.on("end", () => process.exit(0));
     return;
   }

@@ -11,7 +11,16 @@ interface Entry {
   expiresAt?: number;
 }
 
-export function memoryAdapterFactory(): (name: string) => Adapter {
+export interface MemoryAdapterFactory {
+  (name: string): Adapter;
+  /**
+   * Ends everything a user holds: browser sessions, grants and the refresh tokens issued under
+   * them (Okta: `DELETE /api/v1/users/{id}/sessions?oauthTokens=true`). Returns how many grants ended.
+   */
+  endAccount(accountId: string): number;
+}
+
+export function memoryAdapterFactory(): MemoryAdapterFactory {
   const store = new Map<string, Entry>();
   const index = new Map<string, string>(); // "uid:<uid>" / "userCode:<code>" / "grant:<grantId>" → keys
   const grants = new Map<string, Set<string>>();
@@ -26,7 +35,22 @@ export function memoryAdapterFactory(): (name: string) => Adapter {
     return e;
   };
 
-  return (name: string): Adapter => {
+  const endAccount = (accountId: string): number => {
+    const mine = (p: AdapterPayload) => typeof p.accountId === "string" && p.accountId.toLowerCase() === accountId.toLowerCase();
+    let ended = 0;
+    for (const [key, e] of [...store]) {
+      if (!mine(e.payload)) continue;
+      if (key.startsWith("Grant:")) {
+        for (const k of grants.get(key.slice("Grant:".length)) ?? []) store.delete(k);
+        grants.delete(key.slice("Grant:".length));
+        ended++;
+      }
+      store.delete(key);
+    }
+    return ended;
+  };
+
+  const factory = (name: string): Adapter => {
     const k = (id: string) => `${name}:${id}`;
     return {
       async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
@@ -64,4 +88,5 @@ export function memoryAdapterFactory(): (name: string) => Adapter {
       },
     };
   };
+  return Object.assign(factory, { endAccount });
 }

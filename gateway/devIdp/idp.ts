@@ -57,6 +57,12 @@ export interface DevIdp {
   users: readonly DevUser[];
   /** Mints an access token for a development user through the token endpoint. */
   mintToken(login: string, opts?: { scopes?: string[] }): Promise<string>;
+  /**
+   * Signs a user out everywhere: sessions, grants and refresh tokens end (Okta's "clear user
+   * sessions" with OAuth tokens), so a client holding a refresh token must sign in again.
+   * Access tokens already issued stay valid until they expire, as Okta's JWTs do.
+   */
+  endUserSessions(login: string): number;
   close(): Promise<void>;
 }
 
@@ -111,8 +117,9 @@ export async function startDevIdp(opts: DevIdpOptions): Promise<DevIdp> {
     jwt: { sign: { alg: "RS256" } },
   });
 
+  const storage = memoryAdapterFactory();
   const configuration: Configuration = {
-    adapter: memoryAdapterFactory(),
+    adapter: storage,
     clients: [
       {
         client_id: DEV_CLIENT_ID,
@@ -332,6 +339,11 @@ export async function startDevIdp(opts: DevIdpOptions): Promise<DevIdp> {
     port,
     users,
     mintToken,
+    endUserSessions(login) {
+      const n = storage.endAccount(login);
+      log({ level: "info", msg: "dev-idp sessions ended", sub: login, grants: n });
+      return n;
+    },
     async close() {
       if (closed) return;
       closed = true;

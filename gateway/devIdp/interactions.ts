@@ -27,12 +27,23 @@ table{border-collapse:collapse;width:100%}td{padding:.3rem .4rem;border-bottom:1
 code{background:#f3f3f3;padding:0 .2rem}</style></head><body>${body}</body></html>`;
 }
 
+/**
+ * No scripts, no subresources but inline style, never framed (a one-click sign-in must not be
+ * clickjacked). No `form-action`: browsers check it against every hop of the redirect chain that
+ * follows a form post (Chromium reports "Sending form data to '…/login' violates … form-action
+ * 'self'"), and after a sign-in that chain ends at the client's redirect URI (a loopback port, or
+ * `cursor://…`), and behind the gateway's authorization server at *its* client's redirect URI, which
+ * this page cannot know. Every value on the page is escaped, so there is no injected form to stop.
+ */
+export const SIGN_IN_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'";
+
 function send(res: ServerResponse, status: number, html: string): void {
   res.writeHead(status, {
     "content-type": "text/html; charset=utf-8",
     "cache-control": "no-store",
     "x-frame-options": "DENY",
-    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    "referrer-policy": "no-referrer",
+    "content-security-policy": SIGN_IN_CSP,
   });
   res.end(html);
 }
@@ -60,6 +71,15 @@ function requestSummary(params: Record<string, unknown>, clientName: string | un
 <tr><td>Returns to</td><td><code>${esc(redirect)}</code></td></tr>
 <tr><td>For</td><td><code>${esc(params.resource ?? "")}</code></td></tr>
 <tr><td>Scopes</td><td><code>${esc(params.scope ?? "")}</code></td></tr></table>`;
+}
+
+/** One user on the sign-in page: the button signs in as them; their groups as the token will carry them. */
+function userRow(u: DevUser, action: string): string {
+  const codes = (gs: readonly string[]) => gs.map((g) => `<code>${esc(g)}</code>`).join(" ");
+  const dropped = u.oktaGroups.filter((g) => !u.tokenGroups.includes(g));
+  return `<tr><td><form method="post" action="${esc(action)}"><input type="hidden" name="login" value="${esc(u.login)}">
+<button type="submit" data-login="${esc(u.login)}">${esc(u.login)}</button></form></td>
+<td>${u.tokenGroups.length ? codes(u.tokenGroups) : "<em>no team group: every call is denied</em>"}</td><td>${codes(dropped)}</td></tr>`;
 }
 
 export interface InteractionHandlerOptions {
@@ -108,12 +128,7 @@ export function interactionHandler(o: InteractionHandlerOptions): (req: Incoming
         const clientName = client?.clientName;
         const summary = requestSummary(details.params, clientName);
         if (details.prompt.name === "login") {
-          const rows = users
-            .map(
-              (u) => `<tr><td><form method="post" action="${esc(`${basePath}/${uid}/login`)}"><input type="hidden" name="login" value="${esc(u.login)}">
-<button type="submit">${esc(u.login)}</button></form></td><td>${u.tokenGroups.length ? u.tokenGroups.map((g) => `<code>${esc(g)}</code>`).join(" ") : "<em>no team group</em>"}</td></tr>`,
-            )
-            .join("\n");
+          const rows = users.map((u) => userRow(u, `${basePath}/${uid}/login`)).join("\n");
           send(
             res,
             200,
@@ -121,7 +136,7 @@ export function interactionHandler(o: InteractionHandlerOptions): (req: Incoming
               "Sign in: vmcp-okta development IdP",
               `<h1>Sign in as a development user</h1>
 <p class="note">This is the vmcp-okta <strong>development</strong> identity provider: no passwords, users from the stack file. Never use it outside a laptop.</p>
-${summary}<h2>Users</h2><table><tr><td><strong>User</strong></td><td><strong>Groups in the token</strong></td></tr>${rows}</table>
+${summary}<h2>Users</h2><table><tr><td><strong>User</strong></td><td><strong>Groups in the token</strong></td><td><strong>Other Okta groups</strong> (dropped by the claim filter)</td></tr>${rows}</table>
 <form method="post" action="${esc(`${basePath}/${uid}/abort`)}"><button type="submit">Cancel</button></form>`,
             ),
           );

@@ -1,14 +1,16 @@
 /**
  * The Streamable HTTP endpoint (`/mcp`) on the gateway side, written lean for the hot path: POST
- * (one JSON-RPC message; batches are refused like ToolHive does), GET (the session's standalone SSE
- * stream) and DELETE (end the session). Runs after the Host/Origin check and authentication.
+ * (one JSON-RPC message, parsed once by mcp/request.ts; batches are refused like ToolHive does),
+ * GET (the session's standalone SSE stream) and DELETE (end the session). Runs after the
+ * Host/Origin check and authentication.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import { SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
-import { BodyTooLargeError, readBody } from "./body";
+import { BodyTimeoutError, BodyTooLargeError, readBody } from "./body";
 import { PostReply, SseStream, sendJson } from "./replies";
-import { messageKind, rpcError, RpcCode, type RpcNotification, type RpcRequest, type RpcResponse } from "../mcp/jsonrpc";
+import { rpcError, RpcCode } from "../mcp/jsonrpc";
+import { parseMessage } from "../mcp/request";
 import type { Identity, Router } from "../mcp/router";
 import type { Session } from "../mcp/session";
 import { methodLabel, type GatewayMetrics } from "../ops/metrics";
@@ -17,6 +19,8 @@ export interface EndpointOptions {
   router: Router;
   metrics: GatewayMetrics;
   maxBodyBytes: number;
+  /** How long a POST body may take to arrive once the request is authenticated. */
+  bodyTimeoutMs: number;
   sseKeepAliveMs: number;
 }
 
@@ -81,50 +85,51 @@ export class McpEndpoint {
     }
     let text: string;
     try {
-      text = await readBody(req, this.o.maxBodyBytes);
+      text = await readBody(req, this.o.maxBodyBytes, this.o.bodyTimeoutMs);
     } catch (e) {
       if (e instanceof BodyTooLargeError) sendJson(res, 413, rpcError(null, RpcCode.InvalidRequest, e.message), { connection: "close" });
-      else res.destroy();
+      else if (e instanceof BodyTimeoutError) {
+        label = "timeout";
+        sendJson(res, 408, rpcError(null, RpcCode.InvalidRequest, e.message), { connection: "close" });
+        res.once("finish", () => req.socket.destroy());
+      } else res.destroy();
       return;
     }
-    let msg: unknown;
-    try {
-      msg = JSON.parse(text);
-    } catch {
-      sendJson(res, 400, rpcError(null, RpcCode.ParseError, "Parse error"));
+    // The one parse: everything below reads `msg`, never the body again.
+    const msg = parseMessage(text);
+    if (msg.type === "invalid") {
+      label = methodLabel(msg.method);
+      sendJson(res, msg.status, rpcError(msg.id, msg.code, msg.message));
       return;
     }
-    if (Array.isArray(msg)) {
-      sendJson(res, 400, rpcError(null, RpcCode.InvalidRequest, "Invalid Request: batches are not supported"));
-      return;
-    }
-    const kind = messageKind(msg);
-    if (kind === "invalid") {
-      sendJson(res, 400, rpcError(null, RpcCode.InvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message"));
-      return;
-    }
-    label = methodLabel((msg as { method?: string }).method);
+    if (msg.type !== "response") label = methodLabel(msg.method);
 
-    if (kind === "request" && (msg as RpcRequest).method === "initialize") {
-      const { session, answer } = this.o.router.openSession(identity, msg as RpcRequest);
-      sendJson(res, 200, answer, { "mcp-session-id": session.id });
+    if (msg.type === "request" && msg.body.kind === "initialize") {
+      const opened = this.o.router.openSession(identity, msg);
+      if ("limited" in opened) {
+        sendJson(res, 429, rpcError(msg.id, RpcCode.InvalidRequest, `Too many sessions: ${opened.open} are open for this user (the limit); close one (DELETE /mcp) or wait for an idle one to expire`), {
+          "retry-after": String(opened.retryAfterSec),
+        });
+        return;
+      }
+      sendJson(res, 200, opened.answer, { "mcp-session-id": opened.session.id });
       return;
     }
     const session = this.session(req, res, identity);
     if (!session) return;
 
-    if (kind === "request") {
+    if (msg.type === "request") {
       const reply = new PostReply(res, acc.sse, !acc.json);
-      await this.o.router.handleRequest(session, identity, msg as RpcRequest, reply);
+      await this.o.router.handleRequest(session, identity, msg, reply);
       return;
     }
-    if (kind === "notification") {
-      const status = this.o.router.handleNotification(session, identity, msg as RpcNotification);
+    if (msg.type === "notification") {
+      const status = this.o.router.handleNotification(session, identity, msg);
       if (status === 202) res.writeHead(202).end();
       else sendJson(res, status, { jsonrpc: "2.0", error: { code: status, message: "Unauthorized" } });
       return;
     }
-    this.o.router.handleResponse(session, msg as RpcResponse);
+    this.o.router.handleResponse(session, msg);
     res.writeHead(202).end();
   }
 

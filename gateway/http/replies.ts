@@ -9,8 +9,13 @@ import type { RpcMessage } from "../mcp/jsonrpc";
 
 const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache, no-transform", connection: "keep-alive" };
 
-function sseEvent(msg: RpcMessage): string {
-  return `event: message\ndata: ${JSON.stringify(msg)}\n\n`;
+/** One SSE event, or undefined for a message that cannot be encoded (too deep): it is dropped. */
+function sseEvent(msg: RpcMessage): string | undefined {
+  try {
+    return `event: message\ndata: ${JSON.stringify(msg)}\n\n`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Something that can carry server→client messages for one downstream request. */
@@ -51,8 +56,10 @@ export class PostReply implements MessageSink {
 
   push(msg: RpcMessage): boolean {
     if (this.state === "done" || !this.canStream) return false;
+    const event = sseEvent(msg);
+    if (event === undefined) return false;
     if (this.state === "pending") this.upgrade();
-    this.res.write(sseEvent(msg));
+    this.res.write(event);
     return true;
   }
 
@@ -64,16 +71,23 @@ export class PostReply implements MessageSink {
   /** Sends the final answer and ends the reply. */
   finish(msg: RpcMessage, status = 200): void {
     if (this.state === "done") return;
+    let text: string;
+    try {
+      text = JSON.stringify(msg);
+    } catch {
+      // A backend answer too deep to encode: the client gets a fixed error, never the exception.
+      const id = "id" in msg ? (msg.id ?? null) : null;
+      text = JSON.stringify({ jsonrpc: "2.0", id, error: { code: -32603, message: "the backend's answer could not be encoded" } });
+    }
     if (this.state === "pending" && this.mustStream && status === 200) this.upgrade();
     if (this.state === "sse") {
       this.state = "done";
-      this.res.end(sseEvent(msg));
+      this.res.end(`event: message\ndata: ${text}\n\n`);
       return;
     }
     this.state = "done";
-    const body = JSON.stringify(msg);
-    this.res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-    this.res.end(body);
+    this.res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+    this.res.end(text);
   }
 
   /** Ends the reply without an answer (the request was cancelled). */
@@ -111,8 +125,9 @@ export class SseStream implements MessageSink {
   }
 
   push(msg: RpcMessage): boolean {
-    if (this.closed) return false;
-    this.res.write(sseEvent(msg));
+    const event = this.closed ? undefined : sseEvent(msg);
+    if (event === undefined) return false;
+    this.res.write(event);
     return true;
   }
 

@@ -1,6 +1,6 @@
 /**
- * The gateway's MCP logic, at the JSON-RPC message level: sessions, authorization through the core
- * (`authorizeMcpRequest`, `filterListResult`), the aggregated catalogue, and routing between client
+ * The gateway's MCP logic, on messages parsed once by request.ts: sessions, authorization through
+ * the core (`authorizeCheck`, `filterListResult`), the aggregated catalogue, and routing between client
  * sessions and the shared backend connections — calls, progress, logs, cancellation, server→client
  * requests, subscriptions and log levels.
  */
@@ -8,14 +8,15 @@ import { randomUUID } from "node:crypto";
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
 import type { CompiledTeam } from "../../components/compile";
 import { extractGroups } from "../../components/cedar/principal";
-import { authorizeMcpRequest, DENIAL_CODE, filterListResult, type McpDecision } from "../../components/cedar/mcp";
+import { authorizeCheck, DENIAL_CODE, filterListResult, type McpCheck, type McpDecision } from "../../components/cedar/mcp";
 import type { Answer, Backend, BackendEvents, CallOwner } from "../backends/backend";
 import { Catalog } from "../backends/catalog";
 import type { MessageSink, PostReply } from "../http/replies";
 import type { GatewayMetrics } from "../ops/metrics";
 import type { LogLine } from "../ops/logger";
-import { idKey, isRecord, rpcError, RpcCode, type RequestId, type RpcNotification, type RpcRequest, type RpcResponse } from "./jsonrpc";
-import { InflightCall, LOG_LEVELS, Session, type Claims } from "./session";
+import { idKey, isRecord, rpcError, RpcCode, type RpcNotification, type RpcRequest, type RpcResponse } from "./jsonrpc";
+import { upstreamParams, type ListMethod, type ParsedNotification, type ParsedRequest, type ParsedResponse } from "./request";
+import { InflightCall, LOG_LEVELS, Session, type Claims, type LogLevel } from "./session";
 import { withDecisionCache } from "./decisionCache";
 
 export interface Identity {
@@ -32,6 +33,10 @@ export interface RouterOptions {
   serverInfo: { name: string; version: string };
   /** Reuse Cedar decisions per token when arguments cannot matter (see decisionCache.ts). */
   decisionCache: boolean;
+  /** Open sessions allowed per token subject; one more initialize gets HTTP 429. */
+  maxSessionsPerPrincipal: number;
+  /** Idle sessions are dropped after this long (the Retry-After of a refused initialize). */
+  sessionIdleMs: number;
 }
 
 /** What the gateway itself advertises; lists may be empty while backends start. */
@@ -50,24 +55,34 @@ const RELAY_CAPABILITY: Record<string, string> = {
   "roots/list": "roots",
 };
 
-const LIST_KEYS: Record<string, "toolList" | "promptList" | "resourceList" | "templateList"> = {
+const LIST_KEYS: Record<ListMethod, "toolList" | "promptList" | "resourceList" | "templateList"> = {
   "tools/list": "toolList",
   "prompts/list": "promptList",
   "resources/list": "resourceList",
   "resources/templates/list": "templateList",
 };
-const LIST_RESULT_KEY: Record<string, string> = {
+const LIST_RESULT_KEY: Record<ListMethod, string> = {
   "tools/list": "tools",
   "prompts/list": "prompts",
   "resources/list": "resources",
   "resources/templates/list": "resourceTemplates",
 };
 
+/** Where a checked request goes: the backend, and its own name for a tool or prompt. */
+interface Destination {
+  backend: Backend;
+  ownName?: string;
+}
+
+export type OpenResult = { session: Session; answer: RpcResponse } | { limited: true; retryAfterSec: number; open: number };
+
 export class Router implements BackendEvents {
   readonly sessions = new Map<string, Session>();
   catalog: Catalog = Catalog.empty();
   /** uri → sessions subscribed to it. */
   private readonly subscribers = new Map<string, Set<Session>>();
+  /** sub → number of open sessions (the per-principal cap). */
+  private readonly openBySub = new Map<string, number>();
   private readonly authorizer: CompiledTeam["authorizer"];
   /** Called after any backend changes state (the gateway's readiness check). */
   onStateChange: () => void = () => {};
@@ -79,24 +94,43 @@ export class Router implements BackendEvents {
   // ---------------------------------------------------------------------------------------------
   // Sessions
 
-  /** Answers `initialize`: opens a session bound to the caller's subject. */
-  openSession(identity: Identity, msg: RpcRequest): { session: Session; answer: RpcResponse } {
-    const p = msg.params ?? {};
-    const requested = typeof p.protocolVersion === "string" ? p.protocolVersion : "";
+  /** Answers `initialize`: opens a session bound to the caller's subject, unless it has too many. */
+  openSession(identity: Identity, req: ParsedRequest): OpenResult {
+    const sub = String(identity.claims.sub);
+    const open = this.openBySub.get(sub) ?? 0;
+    if (open >= this.o.maxSessionsPerPrincipal) {
+      this.o.log({ level: "warn", msg: "session.limit", user: sub, open, limit: this.o.maxSessionsPerPrincipal });
+      return { limited: true, retryAfterSec: this.retryAfterFor(sub), open };
+    }
+    const body: { protocolVersion?: string; capabilities: Record<string, unknown>; clientInfo: Record<string, unknown> } =
+      req.body.kind === "initialize" ? req.body : { capabilities: {}, clientInfo: {} };
+    const requested = body.protocolVersion ?? "";
     const version = SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION;
-    const session = new Session(randomUUID(), String(identity.claims.sub), isRecord(p.capabilities) ? p.capabilities : {}, version);
+    const session = new Session(randomUUID(), sub, body.capabilities, version);
     this.sessions.set(session.id, session);
+    this.openBySub.set(sub, open + 1);
     this.o.metrics.sessions.set(this.sessions.size);
-    const clientInfo = isRecord(p.clientInfo) ? p.clientInfo : {};
-    this.o.log({ msg: "session.open", user: identity.claims.sub, client: clientInfo.name, protocolVersion: version, anonymous: identity.anonymous || undefined });
+    const client = typeof body.clientInfo.name === "string" ? body.clientInfo.name.slice(0, 200) : undefined;
+    this.o.log({ msg: "session.open", user: sub, client, protocolVersion: version, anonymous: identity.anonymous || undefined });
     return {
       session,
-      answer: { jsonrpc: "2.0", id: msg.id, result: { protocolVersion: version, capabilities: SERVER_CAPABILITIES, serverInfo: this.o.serverInfo } },
+      answer: { jsonrpc: "2.0", id: req.id, result: { protocolVersion: version, capabilities: SERVER_CAPABILITIES, serverInfo: this.o.serverInfo } },
     };
+  }
+
+  /** Seconds until the principal's first idle session expires (at least 1). */
+  private retryAfterFor(sub: string): number {
+    let soonest = Infinity;
+    for (const s of this.sessions.values()) if (s.sub === sub) soonest = Math.min(soonest, s.lastSeen + this.o.sessionIdleMs);
+    const ms = soonest === Infinity ? this.o.sessionIdleMs : soonest - Date.now();
+    return Math.max(1, Math.ceil(ms / 1000));
   }
 
   closeSession(session: Session, reason: string): void {
     if (!this.sessions.delete(session.id)) return;
+    const left = (this.openBySub.get(session.sub) ?? 1) - 1;
+    if (left > 0) this.openBySub.set(session.sub, left);
+    else this.openBySub.delete(session.sub);
     this.o.metrics.sessions.set(this.sessions.size);
     for (const call of session.calls.values()) {
       call.cancelled = true;
@@ -115,12 +149,40 @@ export class Router implements BackendEvents {
   // ---------------------------------------------------------------------------------------------
   // Client → gateway
 
-  /** Authorizes one client request; on denial answers 403 and returns undefined. */
-  private decide(session: Session | undefined, identity: Identity, msg: RpcRequest | RpcNotification): McpDecision {
-    const d = authorizeMcpRequest(this.authorizer, msg.method, msg.params, identity.claims, (name) => {
-      const a = this.catalog.tools.get(name)?.def.annotations;
-      return isRecord(a) ? a : undefined;
-    });
+  /** The backend a checked request goes to, from its parsed target (undefined: nothing serves it). */
+  private destination(req: ParsedRequest): Destination | undefined {
+    const target = req.check?.resourceId;
+    if (target === undefined) return undefined;
+    switch (req.body.kind) {
+      case "tools/call": {
+        const r = this.catalog.tools.get(target);
+        return r && { backend: r.backend, ownName: r.name };
+      }
+      case "prompts/get": {
+        const r = this.catalog.prompts.get(target);
+        return r && { backend: r.backend, ownName: r.name };
+      }
+      case "resource": {
+        const b = this.resourceBackend(target);
+        return b && { backend: b };
+      }
+      case "complete": {
+        if (req.body.ref.type === "ref/prompt") {
+          const r = this.catalog.prompts.get(target);
+          return r && { backend: r.backend, ownName: r.name };
+        }
+        const b = this.catalog.templateBackend(target) ?? this.resourceBackend(target);
+        return b && { backend: b };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** Authorizes one parsed client message and writes its audit line. */
+  private decide(session: Session | undefined, identity: Identity, method: string, check: McpCheck | undefined, dest?: Destination): McpDecision {
+    const annotations = check?.action === "call_tool" ? this.catalog.tools.get(check.resourceId)?.def.annotations : undefined;
+    const d = authorizeCheck(this.authorizer, method, check, identity.claims, isRecord(annotations) ? annotations : undefined);
     if (d.methodClass === "check" || d.methodClass === "deny") {
       this.o.metrics.countDecision(d.action ?? "method", d.allowed ? "allow" : "deny");
       this.o.log({
@@ -129,8 +191,11 @@ export class Router implements BackendEvents {
         user: d.principal ?? identity.claims.sub,
         email: typeof identity.claims.email === "string" ? identity.claims.email : undefined,
         groups: d.methodClass === "deny" ? this.groupsOf(identity) : d.groups,
-        method: msg.method,
+        method,
         target: d.target,
+        // What runs when allowed: the backend and its own name for the target.
+        backend: dest?.backend.name,
+        backendTarget: dest?.ownName,
         decision: d.allowed ? "allow" : "deny",
         policies: d.policies,
         errors: d.errors.length ? d.errors : undefined,
@@ -146,23 +211,22 @@ export class Router implements BackendEvents {
   }
 
   /** Handles a client notification; returns the HTTP status to answer with. */
-  handleNotification(session: Session, identity: Identity, msg: RpcNotification): number {
-    const d = this.decide(session, identity, msg);
+  handleNotification(session: Session, identity: Identity, n: ParsedNotification): number {
+    const d = this.decide(session, identity, n.method, undefined);
     if (!d.allowed) return DENIAL_CODE;
-    switch (msg.method) {
-      case "notifications/cancelled": {
-        const requestId = msg.params?.requestId as RequestId | undefined;
-        const call = requestId === undefined ? undefined : session.call(requestId);
+    const body = n.body;
+    switch (body.kind) {
+      case "cancelled": {
+        const call = session.call(body.requestId);
         if (call && !call.cancelled) {
           call.cancelled = true;
-          const reason = typeof msg.params?.reason === "string" ? msg.params.reason : "cancelled by the client";
-          if (call.upstreamId !== undefined) call.backend.cancel(call.upstreamId, reason);
+          if (call.upstreamId !== undefined) call.backend.cancel(call.upstreamId, body.reason ?? "cancelled by the client");
           call.reply.abandon();
         }
         break;
       }
-      case "notifications/roots/list_changed":
-        for (const b of this.o.backends) if (b.state === "ready") b.notify(msg.method);
+      case "roots_changed":
+        for (const b of this.o.backends) if (b.state === "ready") b.notify("notifications/roots/list_changed");
         break;
       default:
         break; // initialized, progress (for relayed requests): nothing to do
@@ -171,67 +235,60 @@ export class Router implements BackendEvents {
   }
 
   /** A client's answer to a relayed server→client request. */
-  handleResponse(session: Session, msg: RpcResponse): void {
-    const key = idKey(msg.id!);
+  handleResponse(session: Session, r: ParsedResponse): void {
+    const key = idKey(r.id);
     const relay = session.relays.get(key);
     if (!relay) return;
     session.relays.delete(key);
-    relay.backend.respond(relay.upstreamId, "error" in msg ? { error: msg.error } : { result: msg.result });
+    relay.backend.respond(relay.upstreamId, r.answer);
   }
 
-  /** Handles a client request and answers through `reply`. */
-  async handleRequest(session: Session, identity: Identity, msg: RpcRequest, reply: PostReply): Promise<void> {
-    const d = this.decide(session, identity, msg);
+  /** Handles a parsed client request and answers through `reply`. */
+  async handleRequest(session: Session, identity: Identity, req: ParsedRequest, reply: PostReply): Promise<void> {
+    const dest = this.destination(req);
+    const d = this.decide(session, identity, req.method, req.check, dest);
     if (!d.allowed) {
-      reply.finish(rpcError(msg.id, DENIAL_CODE, d.denialMessage ?? "Unauthorized"), DENIAL_CODE);
+      reply.finish(rpcError(req.id, DENIAL_CODE, d.denialMessage ?? "Unauthorized"), DENIAL_CODE);
       return;
     }
-    const params = msg.params ?? {};
-    const ok = (result: Record<string, unknown>) => reply.finish({ jsonrpc: "2.0", id: msg.id, result });
-    const fail = (code: number, message: string) => reply.finish(rpcError(msg.id, code, message));
+    const ok = (result: Record<string, unknown>) => reply.finish({ jsonrpc: "2.0", id: req.id, result });
+    const fail = (code: number, message: string) => reply.finish(rpcError(req.id, code, message));
+    const body = req.body;
+    const target = req.check?.resourceId ?? "";
 
-    switch (msg.method) {
+    switch (body.kind) {
       case "ping":
         return ok({});
       case "initialize":
         return fail(RpcCode.InvalidRequest, "the session is already initialized");
-      case "tools/list":
-      case "prompts/list":
-      case "resources/list":
-      case "resources/templates/list":
-        return ok(this.filteredList(session, identity, msg.method));
-      case "tools/call": {
-        const route = this.catalog.tools.get(String(params.name ?? ""));
-        if (!route) return fail(RpcCode.InvalidParams, `Unknown tool: ${String(params.name ?? "")}`);
-        await this.forward(session, msg, reply, route.backend, { ...params, name: route.name });
+      case "list":
+        return ok(this.filteredList(session, identity, body.method));
+      case "tools/call":
+        if (!dest) return fail(RpcCode.InvalidParams, `Unknown tool: ${target}`);
+        await this.forward(session, req, reply, dest);
         return;
-      }
-      case "prompts/get": {
-        const route = this.catalog.prompts.get(String(params.name ?? ""));
-        if (!route) return fail(RpcCode.InvalidParams, `Unknown prompt: ${String(params.name ?? "")}`);
-        await this.forward(session, msg, reply, route.backend, { ...params, name: route.name });
+      case "prompts/get":
+        if (!dest) return fail(RpcCode.InvalidParams, `Unknown prompt: ${target}`);
+        await this.forward(session, req, reply, dest);
         return;
-      }
-      case "resources/read": {
-        const backend = this.resourceBackend(String(params.uri ?? ""));
-        if (!backend) return fail(RpcCode.ResourceNotFound, `Resource not found: ${String(params.uri ?? "")}`);
-        await this.forward(session, msg, reply, backend, params);
+      case "resource":
+        if (body.method === "resources/subscribe") return this.subscribe(session, req, reply, dest);
+        if (body.method === "resources/unsubscribe") return this.unsubscribe(session, req, reply, dest);
+        if (!dest) return fail(RpcCode.ResourceNotFound, `Resource not found: ${target}`);
+        await this.forward(session, req, reply, dest);
         return;
-      }
-      case "resources/subscribe":
-        return this.subscribe(session, msg, reply);
-      case "resources/unsubscribe":
-        return this.unsubscribe(session, msg, reply);
-      case "completion/complete":
-        return this.complete(session, msg, reply);
-      case "logging/setLevel":
-        return this.setLevel(session, msg, reply);
+      case "complete":
+        if (!dest) return fail(RpcCode.InvalidParams, body.ref.type === "ref/prompt" ? `Unknown prompt: ${target}` : `Unknown resource: ${target}`);
+        await this.forward(session, req, reply, dest);
+        return;
+      case "setLevel":
+        return this.setLevel(session, req, body.level, reply);
       default:
-        return fail(RpcCode.MethodNotFound, `Method not found: ${msg.method}`);
+        return fail(RpcCode.MethodNotFound, `Method not found: ${req.method}`);
     }
   }
 
-  private filteredList(session: Session, identity: Identity, method: string): Record<string, unknown> {
+  private filteredList(session: Session, identity: Identity, method: ListMethod): Record<string, unknown> {
     const items = this.catalog[LIST_KEYS[method]];
     const { result, removed } = filterListResult(this.authorizer, method, { [LIST_RESULT_KEY[method]]: items }, identity.claims);
     this.o.log({
@@ -256,25 +313,19 @@ export class Router implements BackendEvents {
     return withResources.length === 1 ? withResources[0] : undefined;
   }
 
-  /** Sends a client request to a backend and relays its answer (and everything related to it). */
-  private async forward(session: Session, msg: RpcRequest, reply: PostReply, backend: Backend, params: Record<string, unknown>): Promise<Answer | undefined> {
-    const meta = isRecord(params._meta) ? params._meta : undefined;
-    const token = meta?.progressToken;
-    const progressToken = typeof token === "string" || typeof token === "number" ? token : undefined;
-    const call = new InflightCall(session.id, msg.id, reply, backend, progressToken);
-    const key = idKey(msg.id);
+  /** Sends an authorized request to its backend (params rebuilt from the parse) and relays the answer. */
+  private async forward(session: Session, req: ParsedRequest, reply: PostReply, dest: Destination): Promise<Answer | undefined> {
+    const { backend } = dest;
+    const progressToken = req.progressToken;
+    const call = new InflightCall(session.id, req.id, reply, backend, progressToken);
+    const key = idKey(req.id);
     session.calls.set(key, call);
     reply.onAbort(() => {
       if (call.cancelled) return;
       call.cancelled = true;
       if (call.upstreamId !== undefined) backend.cancel(call.upstreamId, "the client disconnected");
     });
-    let upstreamParams = params;
-    if (progressToken !== undefined) {
-      const { progressToken: _omit, ...rest } = meta!;
-      upstreamParams = { ...params, _meta: rest };
-    }
-    const answer = await backend.request(msg.method, upstreamParams, {
+    const answer = await backend.request(req.method, upstreamParams(req, dest.ownName), {
       owner: call,
       progress: progressToken !== undefined,
       onId: (id) => (call.upstreamId = id),
@@ -284,15 +335,14 @@ export class Router implements BackendEvents {
       reply.abandon();
       return undefined;
     }
-    reply.finish("error" in answer ? { jsonrpc: "2.0", id: msg.id, error: answer.error } : { jsonrpc: "2.0", id: msg.id, result: answer.result });
+    reply.finish("error" in answer ? { jsonrpc: "2.0", id: req.id, error: answer.error } : { jsonrpc: "2.0", id: req.id, result: answer.result });
     return answer;
   }
 
-  private async subscribe(session: Session, msg: RpcRequest, reply: PostReply): Promise<void> {
-    const uri = String(msg.params?.uri ?? "");
-    const backend = this.resourceBackend(uri);
-    if (!backend) return reply.finish(rpcError(msg.id, RpcCode.ResourceNotFound, `Resource not found: ${uri}`));
-    const answer = await this.forward(session, msg, reply, backend, msg.params ?? {});
+  private async subscribe(session: Session, req: ParsedRequest, reply: PostReply, dest: Destination | undefined): Promise<void> {
+    const uri = req.check!.resourceId;
+    if (!dest) return reply.finish(rpcError(req.id, RpcCode.ResourceNotFound, `Resource not found: ${uri}`));
+    const answer = await this.forward(session, req, reply, dest);
     if (answer && !("error" in answer)) {
       session.subscriptions.add(uri);
       const set = this.subscribers.get(uri) ?? new Set<Session>();
@@ -301,18 +351,17 @@ export class Router implements BackendEvents {
     }
   }
 
-  private async unsubscribe(session: Session, msg: RpcRequest, reply: PostReply): Promise<void> {
-    const uri = String(msg.params?.uri ?? "");
+  private async unsubscribe(session: Session, req: ParsedRequest, reply: PostReply, dest: Destination | undefined): Promise<void> {
+    const uri = req.check!.resourceId;
     session.subscriptions.delete(uri);
     const others = [...(this.subscribers.get(uri) ?? [])].filter((s) => s !== session);
     if (others.length > 0) {
       this.subscribers.set(uri, new Set(others));
-      return reply.finish({ jsonrpc: "2.0", id: msg.id, result: {} });
+      return reply.finish({ jsonrpc: "2.0", id: req.id, result: {} });
     }
     this.subscribers.delete(uri);
-    const backend = this.resourceBackend(uri);
-    if (!backend) return reply.finish(rpcError(msg.id, RpcCode.ResourceNotFound, `Resource not found: ${uri}`));
-    await this.forward(session, msg, reply, backend, msg.params ?? {});
+    if (!dest) return reply.finish(rpcError(req.id, RpcCode.ResourceNotFound, `Resource not found: ${uri}`));
+    await this.forward(session, req, reply, dest);
   }
 
   private dropSubscriber(uri: string, session: Session): void {
@@ -325,32 +374,11 @@ export class Router implements BackendEvents {
     if (backend?.state === "ready") void backend.request("resources/unsubscribe", { uri });
   }
 
-  private async complete(session: Session, msg: RpcRequest, reply: PostReply): Promise<void> {
-    const params = msg.params ?? {};
-    const ref = isRecord(params.ref) ? params.ref : {};
-    if (ref.type === "ref/prompt") {
-      const route = this.catalog.prompts.get(String(ref.name ?? ""));
-      if (!route) return reply.finish(rpcError(msg.id, RpcCode.InvalidParams, `Unknown prompt: ${String(ref.name ?? "")}`));
-      await this.forward(session, msg, reply, route.backend, { ...params, ref: { ...ref, name: route.name } });
-      return;
-    }
-    if (ref.type === "ref/resource") {
-      const uri = String(ref.uri ?? "");
-      const backend = this.catalog.templateBackend(uri) ?? this.resourceBackend(uri);
-      if (!backend) return reply.finish(rpcError(msg.id, RpcCode.InvalidParams, `Unknown resource: ${uri}`));
-      await this.forward(session, msg, reply, backend, params);
-      return;
-    }
-    reply.finish(rpcError(msg.id, RpcCode.InvalidParams, "completion/complete needs a ref/prompt or ref/resource reference"));
-  }
-
   /** Records the session's level and sets each backend to the most verbose level any session wants. */
-  private async setLevel(session: Session, msg: RpcRequest, reply: PostReply): Promise<void> {
-    const level = msg.params?.level;
-    if (!LOG_LEVELS.includes(level as (typeof LOG_LEVELS)[number])) return reply.finish(rpcError(msg.id, RpcCode.InvalidParams, `invalid log level: ${String(level)}`));
-    session.logLevel = level as string;
+  private async setLevel(session: Session, req: ParsedRequest, level: LogLevel, reply: PostReply): Promise<void> {
+    session.logLevel = level;
     await Promise.all(this.o.backends.filter((b) => b.state === "ready").map((b) => this.applyLogLevel(b)));
-    reply.finish({ jsonrpc: "2.0", id: msg.id, result: {} });
+    reply.finish({ jsonrpc: "2.0", id: req.id, result: {} });
   }
 
   private async applyLogLevel(backend: Backend): Promise<void> {

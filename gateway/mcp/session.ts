@@ -26,6 +26,7 @@ export interface Relay {
 }
 
 export const LOG_LEVELS = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export class Session {
   readonly calls = new Map<string, InflightCall>();

@@ -5,6 +5,8 @@ export interface BackendStatus {
   name: string;
   transport: "stdio" | "http";
   state: string;
+  /** False while the backend's last health probe went unanswered (stalled). */
+  healthy?: boolean;
   tools: string[];
   prompts: number;
   resources: number;
@@ -17,6 +19,7 @@ export interface BackendStatus {
 export interface StatusPageInput {
   team: string;
   environment: string;
+  /** The public MCP URL clients are given (the resource's origin + /mcp), not the listen address. */
   mcpUrl: string;
   resourceUrl: string;
   issuer: string;
