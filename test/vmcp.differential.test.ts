@@ -163,6 +163,19 @@ const generated: StackCase[] = [
     backends: () => synthetic(conflicting),
   },
   {
+    name: "generated: custom group claim name",
+    team: laptopTeam({
+      team: "gclaim",
+      groupPrefix: "mcp-",
+      groups,
+      grants: { users: { allow: "*", deny: ["alpha/purge"] }, readers: { allow: ["alpha/search"] } },
+      backends: declared(["alpha"]),
+      cedar: { groupClaimName: "team_groups" },
+      dev: extraUsers,
+    }),
+    backends: () => synthetic(conflicting.slice(0, 1)),
+  },
+  {
     name: "generated: raw Cedar on claims, arguments and annotations",
     team: laptopTeam({
       team: "gcedar",

@@ -264,11 +264,13 @@ export class Router implements BackendEvents {
       case "list":
         return ok(this.filteredList(session, identity, body.method));
       case "tools/call":
-        if (!dest) return fail(RpcCode.InvalidParams, `Unknown tool: ${target}`);
+        // vMCP's wording (toolhive-core mcpcompat translateUnknownToolError).
+        if (!dest) return fail(RpcCode.InvalidParams, `tool ${JSON.stringify(target)} not found`);
         await this.forward(session, req, reply, dest);
         return;
       case "prompts/get":
-        if (!dest) return fail(RpcCode.InvalidParams, `Unknown prompt: ${target}`);
+        // vMCP's wording (go-sdk's prompts/get of an unregistered prompt, pkg/vmcp/server/serve_handlers.go).
+        if (!dest) return fail(RpcCode.InvalidParams, `unknown prompt ${JSON.stringify(target)}`);
         await this.forward(session, req, reply, dest);
         return;
       case "resource":
@@ -278,7 +280,7 @@ export class Router implements BackendEvents {
         await this.forward(session, req, reply, dest);
         return;
       case "complete":
-        if (!dest) return fail(RpcCode.InvalidParams, body.ref.type === "ref/prompt" ? `Unknown prompt: ${target}` : `Unknown resource: ${target}`);
+        if (!dest) return fail(RpcCode.InvalidParams, body.ref.type === "ref/prompt" ? `unknown prompt ${JSON.stringify(target)}` : `Resource not found: ${target}`);
         await this.forward(session, req, reply, dest);
         return;
       case "setLevel":
@@ -306,11 +308,13 @@ export class Router implements BackendEvents {
     return result;
   }
 
+  /**
+   * Only advertised resources and URIs matching an advertised template are routed, as vMCP routes
+   * them (ToolHive pkg/vmcp/router/session_router.go RouteResource): an unknown URI never reaches a
+   * backend, whatever the number of backends.
+   */
   private resourceBackend(uri: string): Backend | undefined {
-    const b = this.catalog.resourceBackend(uri);
-    if (b) return b;
-    const withResources = this.o.backends.filter((x) => x.serverCapabilities.resources);
-    return withResources.length === 1 ? withResources[0] : undefined;
+    return this.catalog.resourceBackend(uri);
   }
 
   /** Sends an authorized request to its backend (params rebuilt from the parse) and relays the answer. */
