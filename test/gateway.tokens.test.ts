@@ -99,7 +99,9 @@ describe("gateway token validation", () => {
       ["missing sub", { authorization: `Bearer ${await issuer.token({ groups: ["mcp-users"] })}` }],
       ["empty sub", { authorization: `Bearer ${await issuer.token({ sub: "", groups: ["mcp-users"] })}` }],
     ];
-    const backendCalls = backend.stats.posts;
+    // Everything but the gateway's own health pings, which may fall inside this test on a slow machine.
+    const clientPosts = () => backend.stats.posts - (backend.stats.methods["ping"] ?? 0);
+    const backendCalls = clientPosts();
     for (const [name, headers] of attacks) {
       const a = await rawPost(gw.mcpUrl, call(2), { ...headers, "mcp-session-id": session });
       assert.equal(a.status, 401, `${name}: expected 401, got ${a.status} ${a.text}`);
@@ -112,7 +114,7 @@ describe("gateway token validation", () => {
       const init = await rawPost(gw.mcpUrl, { jsonrpc: "2.0", id: 3, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } } }, headers);
       assert.equal(init.status, 401, `${name} (initialize)`);
     }
-    assert.equal(backend.stats.posts, backendCalls, "no rejected request may reach the backend");
+    assert.equal(clientPosts(), backendCalls, "no rejected request may reach the backend");
     // No log line carries a token.
     const text = logs.text();
     for (const [, headers] of attacks) if (headers.authorization) assert.ok(!text.includes(headers.authorization.slice(7, 60)), "a token leaked into the logs");
