@@ -235,9 +235,15 @@ export function devBanner(ctx: DevContext): string {
     out.push(`  ${u.login.padEnd(width)}  ${u.tokenGroups.length ? u.tokenGroups.join(", ") : "no team group: every call is denied"}`);
   }
   out.push("");
-  out.push(`A bearer token for scripts: vmcp-okta dev token --stack ${stack}${sameEndpointFlags(ctx)} --user ${example}`);
+  out.push(`A bearer token for scripts: ${cliCommand()} dev token --stack ${stack}${sameEndpointFlags(ctx)} --user ${example}`);
   out.push("Stop: Ctrl+C");
   return out.join("\n") + "\n";
+}
+
+/** How to run the CLI again the way it was started: through npm in a checkout (`npm start`), where `vmcp-okta` is not on PATH, or as the installed command. */
+function cliCommand(): string {
+  const script = process.env.npm_lifecycle_event;
+  return script === "start" || script === "cli" ? "npm run --silent cli --" : "vmcp-okta";
 }
 
 function parseEngine(v: string): string {

@@ -57,9 +57,11 @@ async function check(): Promise<CheckResult> {
       }, 100);
       child.on("close", () => rej(new Error(`npm start exited\n${out}\n${err}`)));
     });
-    // The banner's own command for scripts, e.g. `vmcp-okta dev token --stack dev --port N --idp-port M --user …`.
-    const command = out.split("\n").find((l) => l.includes("vmcp-okta dev token"))!;
-    const tokenArgs = command.slice(command.indexOf("vmcp-okta dev token") + "vmcp-okta ".length).trim().split(/\s+/);
+    // The banner's own command for scripts: under npm start, `npm run --silent cli -- dev token --stack dev … --user …`
+    // (vmcp-okta is not on PATH in a checkout).
+    const command = out.split("\n").find((l) => l.includes("npm run --silent cli -- dev token"))!;
+    assert.ok(command, out);
+    const tokenArgs = command.slice(command.indexOf("dev token")).trim().split(/\s+/);
     const token = (login: string) =>
       new Promise<string>((res, rej) => {
         const args = [...tokenArgs];
