@@ -19,8 +19,14 @@ export const clientId = outputs.clientId;
 export const namespace = outputs.namespace;
 /** Okta group names, claim filter and Cedar groups, side by side (member counts, no logins). */
 export const consistencyReport = outputs.consistencyReport;
-/** Public keys vMCP signs tokens with (what `<issuer>/.well-known/jwks.json` will serve). */
+/**
+ * Public keys of every signing generation, newest first. vMCP v0.44 publishes only the newest at
+ * `<issuer>/.well-known/jwks.json` (ToolHive pkg/authserver/server/provider.go: SigningJWKS holds the
+ * signing key alone) and verifies older generations in process; the bundled gateway publishes all.
+ */
 export const jwks = outputs.jwks;
 export const signingKeyIds = outputs.signingKeyIds;
 /** `{group: {tool: "allow" | "deny"}}`: in `pulumi preview --diff` a grant change is one line. */
 export const accessMatrix = outputs.accessMatrix;
+/** The bundled gateway's in-cluster Service URL, when the stack's `gateway` section deploys it. */
+export const gatewayServiceUrl = outputs.gatewayServiceUrl;

@@ -32,7 +32,7 @@ test("index.ts runs from Pulumi.engineering.yaml's config and exports the docume
   const harness = new MockHarness(harnessOptions());
   await useHarness(harness, { stack: "engineering" });
   const stack = (await import("../index")) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(stack).sort(), ["accessMatrix", "clientId", "consistencyReport", "issuer", "jwks", "mcpUrl", "namespace", "oktaIssuer", "signingKeyIds"]);
+  assert.deepEqual(Object.keys(stack).sort(), ["accessMatrix", "clientId", "consistencyReport", "gatewayServiceUrl", "issuer", "jwks", "mcpUrl", "namespace", "oktaIssuer", "signingKeyIds"]);
   assert.equal(stack.mcpUrl, "https://vmcp-engineering.example.com/mcp");
   assert.equal(stack.issuer, "https://vmcp-engineering.example.com");
   assert.equal(stack.namespace, "vmcp-engineering");
