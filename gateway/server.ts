@@ -27,6 +27,7 @@ import { sendJson } from "./http/replies";
 import { rpcError, RpcCode } from "./mcp/jsonrpc";
 import { Router, type Identity } from "./mcp/router";
 import { policiesReadArguments } from "./mcp/decisionCache";
+import { SharedSessions, type SharedSessionOptions } from "./mcp/sharedSessions";
 import { stamp, stderrLogger, type Logger } from "./ops/logger";
 import { GatewayMetrics } from "./ops/metrics";
 import { statusPage, type BackendStatus } from "./ops/statusPage";
@@ -91,6 +92,13 @@ export interface GatewayOptions {
    * HTTP 429 and Retry-After (when its first idle session expires); other users are not affected.
    */
   maxSessionsPerPrincipal?: number;
+  /**
+   * Share MCP sessions with other replicas through Redis (as the stack's `kubernetes.sessionStorage`
+   * with provider redis): a session opened here continues on any replica using the same Redis and key
+   * prefix, and the per-subject cap counts every replica's sessions. Default: none (this process's
+   * memory). See gateway/mcp/sharedSessions.ts.
+   */
+  sessionStorage?: { redis: SharedSessionOptions };
   /**
    * How long a POST body may take to arrive once the request is authenticated (default 30 000 ms).
    * A half-sent or trickled body is answered 408 and its connection closed. Node's own
@@ -280,6 +288,17 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     log,
   });
 
+  let shared: SharedSessions | undefined;
+  if (opts.sessionStorage) {
+    shared = new SharedSessions(opts.sessionStorage.redis, limits.sessionIdleMs);
+    try {
+      await shared.ready();
+    } catch (e) {
+      await shared.close();
+      throw new Error(`GatewayOptions.sessionStorage: ${(e as Error).message}; check the address, db and password (THV_SESSION_REDIS_PASSWORD)`);
+    }
+  }
+
   const backends: Backend[] = [];
   const decisionCache = (opts.decisionCache ?? true) && !policiesReadArguments(compiled.authorizer);
   const router = new Router({
@@ -291,6 +310,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     decisionCache,
     maxSessionsPerPrincipal: limits.maxSessionsPerPrincipal,
     sessionIdleMs: limits.sessionIdleMs,
+    shared,
   });
   for (const l of launches) {
     backends.push(
@@ -525,6 +545,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     publicOps: limits.publicOps,
     maxSessionsPerPrincipal: limits.maxSessionsPerPrincipal,
     bodyTimeoutMs: limits.bodyTimeoutMs,
+    sessionStorage: opts.sessionStorage ? { provider: "redis", address: opts.sessionStorage.redis.address, db: opts.sessionStorage.redis.db ?? 0 } : { provider: "memory" },
   });
   if (opts.anonymousDev) log({ level: "warn", msg: "gateway.anonymous_dev", user: opts.anonymousDev.claims.sub, note: "requests without a token run as this development identity" });
   verifier.warmUp();
@@ -570,6 +591,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       if (startupTimer) clearTimeout(startupTimer);
       for (const s of signals) process.off(s, onSignal);
       verifier.close();
+      // Only this process's copies: with shared sessions, other replicas continue them.
       for (const s of [...router.sessions.values()]) router.closeSession(s, "gateway shutting down");
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -581,6 +603,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         adminServer.closeAllConnections();
         await adminClosed;
       }
+      await shared?.close();
       log({ msg: "gateway.stop" });
     })();
     return closing;

@@ -46,6 +46,9 @@ test("declares the guide's objects, filled from Okta's outputs", async () => {
   assert.deepEqual(upstream.oidcConfig.scopes, ["openid", "profile", "groups", "offline_access"]);
   assert.equal(vmcp.spec.incomingAuth.oidcConfigRef.audience, ENDPOINT);
   assert.equal(vmcp.spec.incomingAuth.oidcConfigRef.resourceUrl, ENDPOINT);
+  // vMCP's protected-resource metadata advertises these (else only "openid"): clients ask for
+  // offline_access and get refresh tokens from the embedded authorization server.
+  assert.deepEqual(vmcp.spec.incomingAuth.oidcConfigRef.scopes, ["openid", "profile", "email", "offline_access"]);
   const okta = run.harness.one("okta:app/oAuth:OAuth");
   assert.deepEqual(plain(okta).redirectUris, [upstream.oidcConfig.redirectUri], "the redirect URI vMCP uses is the one given to Okta");
   // Cedar sees the names vMCP advertises: the forbid names the prefixed tool, aggregation is explicit.

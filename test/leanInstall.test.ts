@@ -45,7 +45,7 @@ test("Pulumi's TypeScript loader picks the project's TypeScript 5 and the progra
   assert.equal(r.error, undefined, r.error);
   assert.match(r.typescript.version, /^5\./, "not the vendored typescript@3.8.3");
   assert.equal(r.typescript.path, path.join(ROOT, "node_modules/typescript/lib/typescript.js"));
-  assert.deepEqual(r.exports, ["accessMatrix", "clientId", "consistencyReport", "issuer", "jwks", "mcpUrl", "namespace", "oktaIssuer", "signingKeyIds"]);
+  assert.deepEqual(r.exports, ["accessMatrix", "clientId", "consistencyReport", "gatewayServiceUrl", "issuer", "jwks", "mcpUrl", "namespace", "oktaIssuer", "signingKeyIds"]);
   assert.equal(r.mcpUrl, "https://vmcp-engineering.example.com/mcp");
   assert.equal(r.jwksKeys, 1, "jose (ESM-only) loaded and computed the JWKS");
   // package-lock marks packages only devDependencies need with `dev: true`: `npm ci --omit=dev` drops them.

@@ -319,6 +319,16 @@ for (const c of EMBEDDED) {
     });
     try {
       await compareEngines(`${c.name} [embedded auth server]`, pair.users, pair.ours, pair.vmcp, Object.keys(pair.loaded.compiled.spec.cedar.arguments));
+      // Both advertise the same scopes, offline_access among them: clients that request what the
+      // protected-resource metadata lists get refresh tokens from either authorization server.
+      const scopes = async (mcpUrl: string) => {
+        const r = await fetch(`${new URL(mcpUrl).origin}/.well-known/oauth-protected-resource`);
+        assert.equal(r.status, 200, mcpUrl);
+        return ((await r.json()) as { scopes_supported?: string[] }).scopes_supported;
+      };
+      const theirs = await scopes(pair.vmcp.mcpUrl);
+      assert.deepEqual(await scopes(pair.ours.mcpUrl), theirs);
+      assert.ok(theirs?.includes("offline_access"), `vMCP advertises ${JSON.stringify(theirs)}`);
     } finally {
       await pair.close();
       for (const s of servers) await s.close();

@@ -13,6 +13,16 @@ export const TOOLHIVE_API_VERSION = "toolhive.stacklok.dev/v1beta1";
 export const UPSTREAM_NAME = "okta";
 /** Scopes vMCP asks Okta for: `groups` puts the group claim in the token, `offline_access` gives refresh tokens. */
 export const UPSTREAM_SCOPES = ["openid", "profile", "groups", "offline_access"];
+/**
+ * Scopes MCP clients may ask vMCP's embedded authorization server for: ToolHive's
+ * registration.DefaultScopes (pkg/authserver/server/registration/client.go). Set on the
+ * oidcConfigRef because vMCP's protected-resource metadata advertises only those scopes and falls
+ * back to ["openid"] when none are given (pkg/auth/token.go NewAuthInfoHandler; the operator passes
+ * the same list as the server's scopes_supported, cmd/thv-operator/pkg/vmcpconfig/converter.go
+ * deriveScopesSupported). Clients request what the metadata lists, and the server issues refresh
+ * tokens only for `offline_access`, so without it every client signs in again when its token expires.
+ */
+export const CLIENT_SCOPES = ["openid", "profile", "email", "offline_access"];
 
 export interface ObjectMeta {
   name: string;
@@ -154,7 +164,7 @@ export function virtualMcpServerObject<S>(spec: TeamSpec, k8s: KubernetesSpec, p
     incomingAuth: {
       type: "oidc",
       // The operator allows exactly [resourceUrl] as audience when the embedded AS is on.
-      oidcConfigRef: { name: n.oidcConfig, audience: spec.endpoint, resourceUrl: spec.endpoint },
+      oidcConfigRef: { name: n.oidcConfig, audience: spec.endpoint, resourceUrl: spec.endpoint, scopes: [...CLIENT_SCOPES] },
       authzConfig: authz,
     },
     outgoingAuth: { source: "discovered" },

@@ -312,6 +312,8 @@ export function localVmcpConfig(operator: Obj, opts: LocalVariantOptions): Obj {
             clientId: "",
             audience: opts.audience,
             resource: opts.audience,
+            // The scopes the protected-resource metadata advertises, as the operator wrote them.
+            scopes: obj(incoming.oidc).scopes,
             jwksAllowPrivateIp: opts.insecureAllowHttp,
             protectedResourceAllowPrivateIp: opts.insecureAllowHttp,
             insecureAllowHttp: opts.insecureAllowHttp,

@@ -26,9 +26,10 @@ import { TokenBucket } from "./rateLimit";
 import { resolveUserId, UpstreamSessions } from "./sessions";
 import { MemoryStore, RedisStore, type KeyValueStore, type RedisStoreOptions } from "./store";
 import { Upstream, type UpstreamOptions } from "./upstream";
+import { CLIENT_SCOPES } from "../../components/kubernetes/objects";
 
-/** ToolHive's registration.DefaultScopes: what the server advertises and clients may ask for. */
-export const DEFAULT_SCOPES = ["openid", "profile", "email", "offline_access"];
+/** ToolHive's registration.DefaultScopes: what the server advertises and clients may ask for (the stack sets the same list on vMCP). */
+export const DEFAULT_SCOPES: readonly string[] = CLIENT_SCOPES;
 /** handlers/authorize.go keeps a pending upstream authorization this long (storage DefaultPendingAuthorizationTTL). */
 const PENDING_TTL_SECONDS = 600;
 /** handlers/discovery.go: Cache-Control max-age of discovery and JWKS. */

@@ -92,7 +92,7 @@ export interface RedisStoreOptions {
   addr: string;
   username?: string;
   password?: string;
-  /** Prefix of every key (default `vmcp-okta:as:`), so teams can share a Redis. */
+  /** Prefix of every key (the auth-server store's default: `vmcp-okta:as:`), so teams can share a Redis. */
   keyPrefix?: string;
   /** Extra ioredis options (timeouts, TLS). */
   redis?: RedisOptions;
@@ -102,39 +102,12 @@ export class RedisStore implements KeyValueStore {
   private readonly redis: Redis;
 
   constructor(o: RedisStoreOptions) {
-    const [host, portText] = splitAddr(o.addr);
-    this.redis = new Redis({
-      host,
-      port: portText,
-      username: o.username,
-      password: o.password,
-      keyPrefix: o.keyPrefix ?? "vmcp-okta:as:",
-      // ToolHive's defaults: dial 5 s, read/write 3 s (CRD storage.redis timeouts).
-      connectTimeout: 5_000,
-      commandTimeout: 3_000,
-      maxRetriesPerRequest: 2,
-      lazyConnect: false,
-      ...o.redis,
-    });
-    // Connection errors surface on the commands that fail; do not crash on the event.
-    this.redis.on("error", () => {});
+    this.redis = redisClient({ keyPrefix: "vmcp-okta:as:", ...o });
   }
 
   /** Resolves once connected (rejects on the first connection error). */
-  async ready(): Promise<void> {
-    if (this.redis.status === "ready") return;
-    await new Promise<void>((resolve, reject) => {
-      const ok = () => {
-        this.redis.off("error", bad);
-        resolve();
-      };
-      const bad = (e: Error) => {
-        this.redis.off("ready", ok);
-        reject(new Error(`Redis at ${this.redis.options.host}:${this.redis.options.port} is unreachable: ${e.message}`));
-      };
-      this.redis.once("ready", ok);
-      this.redis.once("error", bad);
-    });
+  ready(): Promise<void> {
+    return redisReady(this.redis);
   }
 
   async get<T>(key: string): Promise<T | undefined> {
@@ -168,6 +141,47 @@ export class RedisStore implements KeyValueStore {
   async close(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
+}
+
+/**
+ * An ioredis client for `o`, with ToolHive's timeouts. Shared by this store and the gateway's MCP
+ * session store (gateway/mcp/sharedSessions.ts), so both connect the same way.
+ */
+export function redisClient(o: RedisStoreOptions): Redis {
+  const [host, port] = splitAddr(o.addr);
+  const redis = new Redis({
+    host,
+    port,
+    username: o.username,
+    password: o.password,
+    keyPrefix: o.keyPrefix,
+    // ToolHive's defaults: dial 5 s, read/write 3 s (CRD storage.redis timeouts).
+    connectTimeout: 5_000,
+    commandTimeout: 3_000,
+    maxRetriesPerRequest: 2,
+    lazyConnect: false,
+    ...o.redis,
+  });
+  // Connection errors surface on the commands that fail; do not crash on the event.
+  redis.on("error", () => {});
+  return redis;
+}
+
+/** Resolves once `redis` is connected (rejects on the first connection error). */
+export async function redisReady(redis: Redis): Promise<void> {
+  if (redis.status === "ready") return;
+  await new Promise<void>((resolve, reject) => {
+    const ok = () => {
+      redis.off("error", bad);
+      resolve();
+    };
+    const bad = (e: Error) => {
+      redis.off("ready", ok);
+      reject(new Error(`Redis at ${redis.options.host}:${redis.options.port} is unreachable: ${e.message}`));
+    };
+    redis.once("ready", ok);
+    redis.once("error", bad);
+  });
 }
 
 function splitAddr(addr: string): [string, number] {

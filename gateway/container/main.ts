@@ -18,6 +18,11 @@
  *   VMCP_PUBLIC_OPS    true: also serve `/` and `/metrics` on the public listener (default false)
  *   VMCP_MAX_SESSIONS_PER_USER  open MCP sessions per token subject (default 100; more get HTTP 429)
  *   VMCP_BODY_TIMEOUT_MS        how long a request body may take to arrive (default 30000; then 408)
+ *   VMCP_SESSION_REDIS_ADDRESS, VMCP_SESSION_REDIS_DB, VMCP_SESSION_REDIS_KEY_PREFIX
+ *                      share MCP sessions between replicas through Redis (host:port, db 0-15, prefix
+ *                      ending in ':'); default: the stack's kubernetes.sessionStorage when its provider
+ *                      is redis, else in memory. Password: THV_SESSION_REDIS_PASSWORD (as vMCP,
+ *                      ToolHive pkg/vmcp/config/config.go) or THV_SESSION_REDIS_PASSWORD_FILE
  *   VMCP_UPSTREAM_CLIENT_ID     switches on the embedded authorization server (vMCP's authServerConfig):
  *                      clients sign in here, VMCP_ISSUER is then the upstream Okta issuer; with
  *                      VMCP_UPSTREAM_CLIENT_SECRET(_FILE), VMCP_AUTH_KEYS_DIR, VMCP_AUTH_HMAC_DIR
@@ -26,6 +31,7 @@
  * No development identity provider and no anonymous mode here. Logs are JSON lines on stdout; SIGTERM
  * and SIGINT drain, then shut down cleanly.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError, ProblemList, type Problem } from "../../components/errors";
 import { compileTeam, type CompiledTeam } from "../../components/compile";
@@ -33,6 +39,7 @@ import { loadStackFile } from "../../components/stackConfig";
 import { startGateway, type BackendLaunch, type RunningGateway } from "../server";
 import { backendEnv, productionBackends, type ProductionBackendEnv } from "./productionBackends";
 import { containerAuthConfig, containerAuthServer, type EmbeddedAuthServer } from "../authServer";
+import { checkSharedSessionOptions, type SharedSessionOptions } from "../mcp/sharedSessions";
 
 export interface ContainerConfig {
   stackFile: string;
@@ -123,6 +130,46 @@ export function containerConfig(env: NodeJS.ProcessEnv): ContainerConfig {
   };
 }
 
+/** The stack's `kubernetes.sessionStorage`, as written in the team (validated by components/kubernetes/config.ts). */
+interface StackSessionStorage {
+  provider?: string;
+  address?: string;
+  db?: number;
+  keyPrefix?: string;
+}
+
+/**
+ * Where MCP sessions are kept: Redis when VMCP_SESSION_REDIS_ADDRESS is set or the stack's
+ * sessionStorage says redis (the variables override the stack's address, db and prefix), else
+ * undefined (memory). Throws a ConfigError naming the bad variable.
+ */
+export function sessionStorageConfig(env: NodeJS.ProcessEnv, stack: StackSessionStorage | undefined): SharedSessionOptions | undefined {
+  const fromStack = stack?.provider === "redis" ? stack : undefined;
+  const address = env.VMCP_SESSION_REDIS_ADDRESS || fromStack?.address;
+  if (!address) return undefined;
+  const problems: Problem[] = [];
+  const db = intEnv(env, "VMCP_SESSION_REDIS_DB", 0, 15, fromStack?.db ?? 0, problems, "container.session-redis-db", "use a Redis database number from 0 to 15");
+  let password = env.THV_SESSION_REDIS_PASSWORD || undefined;
+  const file = env.THV_SESSION_REDIS_PASSWORD_FILE;
+  if (file) {
+    if (password) problems.push(problem("container.session-redis-password", "THV_SESSION_REDIS_PASSWORD_FILE", "both the password and a password file are set", "set only one of THV_SESSION_REDIS_PASSWORD and THV_SESSION_REDIS_PASSWORD_FILE"));
+    try {
+      password = fs.readFileSync(file, "utf8").replace(/\r?\n$/, "");
+    } catch (e) {
+      problems.push(problem("container.session-redis-password-file", "THV_SESSION_REDIS_PASSWORD_FILE", `cannot read it: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, "mount the Redis password Secret at that path", file));
+    }
+  }
+  const o: SharedSessionOptions = { address, db, keyPrefix: env.VMCP_SESSION_REDIS_KEY_PREFIX || fromStack?.keyPrefix || undefined, password };
+  try {
+    checkSharedSessionOptions(o);
+  } catch (e) {
+    const name = /keyPrefix/.test((e as Error).message) ? "VMCP_SESSION_REDIS_KEY_PREFIX" : "VMCP_SESSION_REDIS_ADDRESS";
+    problems.push(problem("container.session-redis", name, (e as Error).message, "use host:port for the address and a key prefix ending in ':'"));
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return o;
+}
+
 export function loadContainerStack(stackFile: string): CompiledTeam {
   const base = path.basename(stackFile);
   const stack = base.slice("Pulumi.".length, -".yaml".length);
@@ -134,10 +181,13 @@ async function main(): Promise<void> {
   let cfg: ContainerConfig;
   let compiled: CompiledTeam;
   let backends: BackendLaunch[];
+  let sessionRedis: SharedSessionOptions | undefined;
   try {
     cfg = containerConfig(process.env);
     compiled = loadContainerStack(cfg.stackFile);
     backends = productionBackends(compiled.spec, cfg.backends);
+    const k8s = compiled.spec.raw.kubernetes as { sessionStorage?: StackSessionStorage } | undefined;
+    sessionRedis = sessionStorageConfig(process.env, k8s?.sessionStorage);
   } catch (e) {
     process.stderr.write((e as Error).message + "\n");
     process.exit(1);
@@ -158,24 +208,31 @@ async function main(): Promise<void> {
     process.stderr.write(`the embedded authorization server cannot start: ${(e as Error).message}\n`);
     process.exit(1);
   }
-  const gateway = await startGateway({
-    authServer,
-    compiled,
-    host: cfg.host,
-    port: cfg.port,
-    resourceUrl,
-    issuer: cfg.issuer,
-    audience: cfg.audience ?? resourceUrl,
-    backends,
-    handleSignals: false,
-    logger: log,
-    adminPort: cfg.adminPort,
-    adminHost: cfg.adminHost,
-    publicOps: cfg.publicOps,
-    maxSessionsPerPrincipal: cfg.maxSessionsPerPrincipal,
-    bodyTimeoutMs: cfg.bodyTimeoutMs,
-  });
-  log({ level: "info", msg: "gateway listening", team: compiled.spec.team, url: gateway.url, mcp: gateway.publicMcpUrl, admin: gateway.adminUrl, resource: resourceUrl, issuer: cfg.issuer, backends: backends.map((b) => ({ name: b.name, url: b.url, command: b.command })) });
+  let gateway: RunningGateway;
+  try {
+    gateway = await startGateway({
+      authServer,
+      compiled,
+      host: cfg.host,
+      port: cfg.port,
+      resourceUrl,
+      issuer: cfg.issuer,
+      audience: cfg.audience ?? resourceUrl,
+      backends,
+      handleSignals: false,
+      logger: log,
+      adminPort: cfg.adminPort,
+      adminHost: cfg.adminHost,
+      publicOps: cfg.publicOps,
+      maxSessionsPerPrincipal: cfg.maxSessionsPerPrincipal,
+      bodyTimeoutMs: cfg.bodyTimeoutMs,
+      sessionStorage: sessionRedis ? { redis: sessionRedis } : undefined,
+    });
+  } catch (e) {
+    process.stderr.write(`the gateway cannot start: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  log({ level: "info", msg: "gateway listening", sessionStorage: sessionRedis ? { provider: "redis", address: sessionRedis.address, db: sessionRedis.db, keyPrefix: sessionRedis.keyPrefix } : { provider: "memory" }, team: compiled.spec.team, url: gateway.url, mcp: gateway.publicMcpUrl, admin: gateway.adminUrl, resource: resourceUrl, issuer: cfg.issuer, backends: backends.map((b) => ({ name: b.name, url: b.url, command: b.command })) });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -13,6 +13,7 @@ import { rpcError, RpcCode } from "../mcp/jsonrpc";
 import { parseMessage } from "../mcp/request";
 import type { Identity, Router } from "../mcp/router";
 import type { Session } from "../mcp/session";
+import { SessionStorageError } from "../mcp/sharedSessions";
 import { methodLabel, type GatewayMetrics } from "../ops/metrics";
 
 export interface EndpointOptions {
@@ -34,6 +35,18 @@ export class McpEndpoint {
   constructor(private readonly o: EndpointOptions) {}
 
   async handle(req: IncomingMessage, res: ServerResponse, identity: Identity): Promise<void> {
+    try {
+      await this.route(req, res, identity);
+    } catch (e) {
+      // Shared session storage down: a clear, retryable answer (the error's text goes to the log only).
+      if (!(e instanceof SessionStorageError)) throw e;
+      this.o.router.log({ level: "error", msg: "session.storage_unavailable", error: e.message });
+      if (!res.headersSent) sendJson(res, 503, rpcError(null, RpcCode.InternalError, "Service Unavailable: session storage is unreachable; retry shortly"), { "retry-after": "1" });
+      else res.destroy();
+    }
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse, identity: Identity): Promise<void> {
     switch (req.method) {
       case "POST":
         return this.post(req, res, identity);
@@ -46,15 +59,15 @@ export class McpEndpoint {
     }
   }
 
-  private session(req: IncomingMessage, res: ServerResponse, identity: Identity): Session | undefined {
+  private async session(req: IncomingMessage, res: ServerResponse, identity: Identity): Promise<Session | undefined> {
     const sid = req.headers["mcp-session-id"];
     if (typeof sid !== "string" || sid === "") {
       sendJson(res, 400, rpcError(null, RpcCode.ConnectionClosed, "Bad Request: Mcp-Session-Id header is required"));
       return undefined;
     }
-    const session = this.o.router.sessions.get(sid);
     // A session belongs to the subject that opened it; anyone else is told it does not exist.
-    if (!session || session.sub !== identity.claims.sub) {
+    const session = await this.o.router.findSession(sid, String(identity.claims.sub));
+    if (!session) {
       sendJson(res, 404, rpcError(null, RpcCode.RequestTimeout, "Session not found"));
       return undefined;
     }
@@ -105,7 +118,7 @@ export class McpEndpoint {
     if (msg.type !== "response") label = methodLabel(msg.method);
 
     if (msg.type === "request" && msg.body.kind === "initialize") {
-      const opened = this.o.router.openSession(identity, msg);
+      const opened = await this.o.router.openSession(identity, msg);
       if ("limited" in opened) {
         sendJson(res, 429, rpcError(msg.id, RpcCode.InvalidRequest, `Too many sessions: ${opened.open} are open for this user (the limit); close one (DELETE /mcp) or wait for an idle one to expire`), {
           "retry-after": String(opened.retryAfterSec),
@@ -115,7 +128,7 @@ export class McpEndpoint {
       sendJson(res, 200, opened.answer, { "mcp-session-id": opened.session.id });
       return;
     }
-    const session = this.session(req, res, identity);
+    const session = await this.session(req, res, identity);
     if (!session) return;
 
     if (msg.type === "request") {
@@ -133,12 +146,12 @@ export class McpEndpoint {
     res.writeHead(202).end();
   }
 
-  private get(req: IncomingMessage, res: ServerResponse, identity: Identity): void {
+  private async get(req: IncomingMessage, res: ServerResponse, identity: Identity): Promise<void> {
     if (!accepts(req).sse) {
       sendJson(res, 406, rpcError(null, RpcCode.ConnectionClosed, "Not Acceptable: Client must accept text/event-stream"));
       return;
     }
-    const session = this.session(req, res, identity);
+    const session = await this.session(req, res, identity);
     if (!session) return;
     if (session.stream?.open) {
       sendJson(res, 409, rpcError(null, RpcCode.ConnectionClosed, "Conflict: Only one SSE stream is allowed per session"));
@@ -151,10 +164,10 @@ export class McpEndpoint {
     session.stream = stream;
   }
 
-  private delete(req: IncomingMessage, res: ServerResponse, identity: Identity): void {
-    const session = this.session(req, res, identity);
+  private async delete(req: IncomingMessage, res: ServerResponse, identity: Identity): Promise<void> {
+    const session = await this.session(req, res, identity);
     if (!session) return;
-    this.o.router.closeSession(session, "deleted by the client");
+    await this.o.router.deleteSession(session, "deleted by the client");
     res.writeHead(200).end();
   }
 }

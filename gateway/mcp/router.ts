@@ -18,6 +18,7 @@ import { idKey, isRecord, rpcError, RpcCode, type RpcNotification, type RpcReque
 import { upstreamParams, type ListMethod, type ParsedNotification, type ParsedRequest, type ParsedResponse } from "./request";
 import { InflightCall, LOG_LEVELS, Session, type Claims, type LogLevel } from "./session";
 import { withDecisionCache } from "./decisionCache";
+import type { SessionRecord, SharedSessions } from "./sharedSessions";
 
 export interface Identity {
   claims: Claims;
@@ -37,6 +38,8 @@ export interface RouterOptions {
   maxSessionsPerPrincipal: number;
   /** Idle sessions are dropped after this long (the Retry-After of a refused initialize). */
   sessionIdleMs: number;
+  /** Sessions shared with other replicas through Redis (sharedSessions.ts); absent: this process only. */
+  shared?: SharedSessions;
 }
 
 /** What the gateway itself advertises; lists may be empty while backends start. */
@@ -95,27 +98,71 @@ export class Router implements BackendEvents {
   // Sessions
 
   /** Answers `initialize`: opens a session bound to the caller's subject, unless it has too many. */
-  openSession(identity: Identity, req: ParsedRequest): OpenResult {
+  async openSession(identity: Identity, req: ParsedRequest): Promise<OpenResult> {
     const sub = String(identity.claims.sub);
     const open = this.openBySub.get(sub) ?? 0;
-    if (open >= this.o.maxSessionsPerPrincipal) {
-      this.o.log({ level: "warn", msg: "session.limit", user: sub, open, limit: this.o.maxSessionsPerPrincipal });
-      return { limited: true, retryAfterSec: this.retryAfterFor(sub), open };
-    }
+    // With shared sessions the cap counts every replica's sessions (in Redis); otherwise this process's.
+    if (!this.o.shared && open >= this.o.maxSessionsPerPrincipal) return this.limited(sub, open);
     const body: { protocolVersion?: string; capabilities: Record<string, unknown>; clientInfo: Record<string, unknown> } =
       req.body.kind === "initialize" ? req.body : { capabilities: {}, clientInfo: {} };
     const requested = body.protocolVersion ?? "";
     const version = SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION;
     const session = new Session(randomUUID(), sub, body.capabilities, version);
-    this.sessions.set(session.id, session);
-    this.openBySub.set(sub, open + 1);
-    this.o.metrics.sessions.set(this.sessions.size);
+    if (this.o.shared) {
+      const outcome = await this.o.shared.open(recordOf(session), this.o.maxSessionsPerPrincipal);
+      if (!outcome.opened) return this.limited(sub, outcome.open);
+    }
+    this.adopt(session);
     const client = typeof body.clientInfo.name === "string" ? body.clientInfo.name.slice(0, 200) : undefined;
     this.o.log({ msg: "session.open", user: sub, client, protocolVersion: version, anonymous: identity.anonymous || undefined });
     return {
       session,
       answer: { jsonrpc: "2.0", id: req.id, result: { protocolVersion: version, capabilities: SERVER_CAPABILITIES, serverInfo: this.o.serverInfo } },
     };
+  }
+
+  private limited(sub: string, open: number): OpenResult {
+    this.o.log({ level: "warn", msg: "session.limit", user: sub, open, limit: this.o.maxSessionsPerPrincipal });
+    return { limited: true, retryAfterSec: this.retryAfterFor(sub), open };
+  }
+
+  private adopt(session: Session): void {
+    this.sessions.set(session.id, session);
+    this.openBySub.set(session.sub, (this.openBySub.get(session.sub) ?? 0) + 1);
+    this.o.metrics.sessions.set(this.sessions.size);
+  }
+
+  /**
+   * The session `id` if `sub` owns it: this process's copy, or, with shared sessions, the record
+   * another replica wrote, rebuilt here. A session of someone else is reported as missing. With
+   * shared sessions every use refreshes its TTL in Redis, and a session deleted elsewhere is dropped.
+   */
+  async findSession(id: string, sub: string): Promise<Session | undefined> {
+    const local = this.sessions.get(id);
+    if (local && local.sub !== sub) return undefined;
+    const shared = this.o.shared;
+    if (!shared) return local;
+    if (local) {
+      if (await shared.touch(id, sub)) return local;
+      this.closeSession(local, "ended on another replica");
+      return undefined;
+    }
+    const rec = await shared.load(id);
+    if (!rec || rec.sub !== sub || !(await shared.touch(id, sub))) return undefined;
+    // Another request may have rebuilt it while Redis answered.
+    const again = this.sessions.get(id);
+    if (again) return again;
+    const session = new Session(rec.id, rec.sub, rec.clientCapabilities, rec.protocolVersion);
+    session.logLevel = rec.logLevel;
+    this.adopt(session);
+    this.o.log({ msg: "session.resume", user: sub, protocolVersion: rec.protocolVersion });
+    return session;
+  }
+
+  /** Ends a session for every replica (the client's DELETE); `closeSession` alone drops this copy. */
+  async deleteSession(session: Session, reason: string): Promise<void> {
+    await this.o.shared?.delete(session.id, session.sub);
+    this.closeSession(session, reason);
   }
 
   /** Seconds until the principal's first idle session expires (at least 1). */
@@ -381,6 +428,7 @@ export class Router implements BackendEvents {
   /** Records the session's level and sets each backend to the most verbose level any session wants. */
   private async setLevel(session: Session, req: ParsedRequest, level: LogLevel, reply: PostReply): Promise<void> {
     session.logLevel = level;
+    if (this.o.shared) await this.o.shared.update(recordOf(session));
     await Promise.all(this.o.backends.filter((b) => b.state === "ready").map((b) => this.applyLogLevel(b)));
     reply.finish({ jsonrpc: "2.0", id: req.id, result: {} });
   }
@@ -528,4 +576,9 @@ export class Router implements BackendEvents {
   log(line: LogLine): void {
     this.o.log(line);
   }
+}
+
+/** What another replica needs to continue `session` (sharedSessions.ts). */
+function recordOf(session: Session): SessionRecord {
+  return { id: session.id, sub: session.sub, protocolVersion: session.protocolVersion, clientCapabilities: session.clientCapabilities, logLevel: session.logLevel };
 }

@@ -2,11 +2,12 @@
  * Runs a gateway for the echo test team in its own process (for the SIGTERM test and the
  * benchmark). Argument: a JSON object
  *   {"backends": [BackendLaunch…], "issuer": "http://…" (optional), "anonymous": true|false,
- *    "tokenCacheTtlMs": n, "quiet": true}
+ *    "tokenCacheTtlMs": n, "quiet": true, "sessionRedis": {address, db, keyPrefix, password} (shared sessions)}
  * Prints one JSON line {"url", "mcpUrl", "pids"} on stdout when ready.
  */
 import { startGateway, type BackendLaunch } from "../server";
 import { echoTeam, ENDPOINT } from "./harness";
+import type { SharedSessionOptions } from "../mcp/sharedSessions";
 
 interface Config {
   backends: BackendLaunch[];
@@ -15,6 +16,7 @@ interface Config {
   tokenCacheTtlMs?: number;
   decisionCache?: boolean;
   quiet?: boolean;
+  sessionRedis?: SharedSessionOptions;
 }
 
 async function main(): Promise<void> {
@@ -28,6 +30,7 @@ async function main(): Promise<void> {
     anonymousDev: cfg.anonymous ? { claims: { sub: "anonymous@dev", groups: ["mcp-users"] } } : undefined,
     tokenCacheTtlMs: cfg.tokenCacheTtlMs,
     decisionCache: cfg.decisionCache,
+    sessionStorage: cfg.sessionRedis ? { redis: cfg.sessionRedis } : undefined,
     logger: cfg.quiet ? (line) => void JSON.stringify(line) : undefined,
   });
   await gw.ready;
