@@ -6,10 +6,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
-import { GATEWAY_DEFAULTS, startGateway, type RunningGateway } from "../gateway/server";
+import { GATEWAY_DEFAULTS, type RunningGateway } from "../gateway/server";
 import { startEchoHttpBackend, type EchoHttpBackend } from "../gateway/demo/echoBackend";
 import { TestIssuer } from "../gateway/testing/testIssuer";
-import { ENDPOINT, echoTeam, LogCapture, rawPost, rawSession, waitFor } from "../gateway/testing/harness";
+import { ENDPOINT, echoTeam, LogCapture, rawPost, rawSession, waitFor, startEchoGateway } from "../gateway/testing/harness";
 
 const INIT = { jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "limits", version: "1" } } };
 
@@ -40,12 +40,7 @@ describe("gateway limits", () => {
   before(async () => {
     issuer = await TestIssuer.start(ENDPOINT);
     backend = await startEchoHttpBackend();
-    gw = await startGateway({
-      compiled: echoTeam(),
-      port: 0,
-      resourceUrl: ENDPOINT,
-      issuer: issuer.issuer,
-      backends: [{ name: "echo", url: backend.url }],
+    gw = await startEchoGateway(issuer, backend, {
       logger: logs.logger,
       handleSignals: false,
       defaultMetrics: false,
@@ -82,12 +77,7 @@ describe("gateway limits", () => {
   });
 
   test("idle sessions expire and free their principal's slots", async () => {
-    const idle = await startGateway({
-      compiled: echoTeam(),
-      port: 0,
-      resourceUrl: ENDPOINT,
-      issuer: issuer.issuer,
-      backends: [{ name: "echo", url: backend.url }],
+    const idle = await startEchoGateway(issuer, backend, {
       logger: () => {},
       handleSignals: false,
       defaultMetrics: false,
@@ -113,12 +103,7 @@ describe("gateway limits", () => {
   test("slow headers and half-sent bodies are dropped within the configured time", async () => {
     // A gateway of its own: an 800 ms body deadline would also cut off the cap test's 120
     // concurrent initializes on a loaded 2-core machine.
-    const slow = await startGateway({
-      compiled: echoTeam(),
-      port: 0,
-      resourceUrl: ENDPOINT,
-      issuer: issuer.issuer,
-      backends: [{ name: "echo", url: backend.url }],
+    const slow = await startEchoGateway(issuer, backend, {
       logger: () => {},
       handleSignals: false,
       defaultMetrics: false,

@@ -12,7 +12,7 @@ import { LoggingMessageNotificationSchema, McpError, ResourceUpdatedNotification
 import { startGateway, type BackendLaunch, type RunningGateway } from "../gateway/server";
 import { startEchoHttpBackend, type EchoHttpBackend } from "../gateway/demo/echoBackend";
 import { TestIssuer } from "../gateway/testing/testIssuer";
-import { connect, ECHO_STDIO, ENDPOINT, echoTeam, rawPost, rawSession, waitFor } from "../gateway/testing/harness";
+import { connect, ECHO_STDIO, ENDPOINT, echoTeam, rawPost, rawSession, waitFor, startEchoGateway } from "../gateway/testing/harness";
 
 const sampling = (params: Record<string, unknown>) => {
   const msgs = params.messages as { content: { text: string } }[];
@@ -178,12 +178,7 @@ describe("gateway HTTP surface and operations", () => {
   before(async () => {
     issuer = await TestIssuer.start(ENDPOINT);
     backend = await startEchoHttpBackend();
-    gw = await startGateway({
-      compiled: echoTeam(),
-      port: 0,
-      resourceUrl: ENDPOINT,
-      issuer: issuer.issuer,
-      backends: [{ name: "echo", url: backend.url }],
+    gw = await startEchoGateway(issuer, backend, {
       logger: () => {},
       maxBodyBytes: 64 * 1024,
       handleSignals: false,

@@ -8,10 +8,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { startGateway, type RunningGateway } from "../gateway/server";
+import type { RunningGateway } from "../gateway/server";
 import { startEchoHttpBackend, type EchoHttpBackend } from "../gateway/demo/echoBackend";
 import { TestIssuer } from "../gateway/testing/testIssuer";
-import { ENDPOINT, echoTeam, LogCapture, rawPost, rawSession } from "../gateway/testing/harness";
+import { ENDPOINT, echoTeam, LogCapture, rawPost, rawSession, startEchoGateway } from "../gateway/testing/harness";
 import { CALL_METHODS } from "./helpers/attacks";
 
 const METHODS = [
@@ -111,12 +111,7 @@ describe("gateway request property", () => {
   before(async () => {
     issuer = await TestIssuer.start(ENDPOINT);
     backend = await startEchoHttpBackend();
-    gw = await startGateway({
-      compiled: echoTeam(),
-      port: 0,
-      resourceUrl: ENDPOINT,
-      issuer: issuer.issuer,
-      backends: [{ name: "echo", url: backend.url }],
+    gw = await startEchoGateway(issuer, backend, {
       logger: logs.logger,
       handleSignals: false,
       defaultMetrics: false,

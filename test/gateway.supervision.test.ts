@@ -12,7 +12,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { startGateway, type RunningGateway } from "../gateway/server";
 import { startEchoHttpBackend, type EchoHttpBackend } from "../gateway/demo/echoBackend";
 import { TestIssuer } from "../gateway/testing/testIssuer";
-import { connect, ECHO_STDIO, ECHO_TOOLS, ENDPOINT, echoTeam, LogCapture, REPO_ROOT, waitFor } from "../gateway/testing/harness";
+import { connect, ECHO_STDIO, ECHO_TOOLS, ENDPOINT, echoTeam, LogCapture, REPO_ROOT, waitFor, startEchoGateway } from "../gateway/testing/harness";
 
 function alive(pid: number): boolean {
   try {
@@ -84,7 +84,7 @@ describe("gateway backend supervision (Streamable HTTP)", () => {
     let backend = await startEchoHttpBackend();
     const port = Number(new URL(backend.url).port);
     const issuer = await TestIssuer.start(ENDPOINT);
-    const gw = await startGateway({ compiled: echoTeam(), port: 0, resourceUrl: ENDPOINT, issuer: issuer.issuer, backends: [{ name: "echo", url: backend.url }], logger: () => {}, handleSignals: false, defaultMetrics: false });
+    const gw = await startEchoGateway(issuer, backend, { logger: () => {}, handleSignals: false, defaultMetrics: false });
     const client = await connect(gw.mcpUrl, await issuer.userToken("alice@example.com", ["mcp-users"]));
     try {
       await gw.ready;
@@ -115,12 +115,7 @@ describe("gateway request timeout", () => {
   before(async () => {
     backend = await startEchoHttpBackend();
     issuer = await TestIssuer.start(ENDPOINT);
-    gw = await startGateway({
-      compiled: echoTeam(),
-      port: 0,
-      resourceUrl: ENDPOINT,
-      issuer: issuer.issuer,
-      backends: [{ name: "echo", url: backend.url }],
+    gw = await startEchoGateway(issuer, backend, {
       logger: () => {},
       requestTimeoutMs: 300,
       handleSignals: false,

@@ -10,7 +10,7 @@ import { SignJWT, base64url } from "jose";
 import { startGateway, type RunningGateway } from "../gateway/server";
 import { startEchoHttpBackend, type EchoHttpBackend } from "../gateway/demo/echoBackend";
 import { TestIssuer } from "../gateway/testing/testIssuer";
-import { ENDPOINT, echoTeam, rawPost, rawSession, LogCapture } from "../gateway/testing/harness";
+import { ENDPOINT, echoTeam, rawPost, rawSession, LogCapture, startEchoGateway } from "../gateway/testing/harness";
 
 const call = (id: number) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "echo_echo", arguments: { text: "hi" } } });
 
@@ -25,12 +25,7 @@ describe("gateway token validation", () => {
   before(async () => {
     issuer = await TestIssuer.start(ENDPOINT);
     backend = await startEchoHttpBackend();
-    gw = await startGateway({
-      compiled: echoTeam(),
-      port: 0,
-      resourceUrl: ENDPOINT,
-      issuer: issuer.issuer,
-      backends: [{ name: "echo", url: backend.url }],
+    gw = await startEchoGateway(issuer, backend, {
       logger: logs.logger,
       jwksCooldownMs: 300,
       handleSignals: false,
@@ -154,12 +149,7 @@ describe("gateway during a JWKS outage", () => {
   test("tokens signed with known keys still work; unknown kids are refetched at most once per cooldown", async () => {
     const issuer = await TestIssuer.start(ENDPOINT);
     const backend = await startEchoHttpBackend();
-    const gw = await startGateway({
-      compiled: echoTeam(),
-      port: 0,
-      resourceUrl: ENDPOINT,
-      issuer: issuer.issuer,
-      backends: [{ name: "echo", url: backend.url }],
+    const gw = await startEchoGateway(issuer, backend, {
       logger: () => {},
       jwksCooldownMs: 1_000,
       handleSignals: false,

@@ -95,23 +95,11 @@ export function authorizeMcpRequest(
   claims: Record<string, unknown> | null | undefined,
   annotationsFor?: (toolName: string) => ToolAnnotations | undefined,
 ): McpDecision {
-  const methodClass = classifyMethod(method);
-  if (methodClass === "always" || methodClass === "list") {
-    return { methodClass, allowed: true, policies: [], errors: [], groups: [] };
-  }
-  if (methodClass === "deny") {
-    return { methodClass, allowed: false, policies: [], errors: [`method ${method} is not allowed through the gateway`], groups: [], denialMessage: "Unauthorized" };
-  }
-  const check = cedarCheckFor(method, params)!;
-  const annotations = check.action === "call_tool" ? annotationsFor?.(check.resourceId) : undefined;
-  const d = authorizer.authorize({ ...check, claims, annotations });
-  return {
-    ...d,
-    methodClass,
-    action: check.action,
-    target: check.resourceId,
-    denialMessage: d.allowed ? undefined : DENIAL_MESSAGE[check.action],
-  };
+  // The CLI's and the matrix's entry point: extract the check the way ToolHive reads raw params,
+  // then decide exactly as the gateway does on its parsed request.
+  const check = cedarCheckFor(method, params);
+  const annotations = check?.action === "call_tool" ? annotationsFor?.(check.resourceId) : undefined;
+  return authorizeCheck(authorizer, method, check, claims, annotations);
 }
 
 /** One Cedar check, already extracted from a validated request (the gateway's parse, gateway/mcp/request.ts). */
@@ -119,7 +107,7 @@ export interface McpCheck {
   action: CedarAction;
   /** The tool or prompt name, or the resource URI, exactly as it will be routed. */
   resourceId: string;
-  arguments?: Record<string, unknown>;
+  arguments?: AuthzRequest["arguments"];
 }
 
 /**

@@ -7,6 +7,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { compileTeam, type CompiledTeam } from "../../components/compile";
+import { startGateway, type GatewayOptions, type RunningGateway } from "../server";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const ENDPOINT = "http://localhost:8080";
@@ -125,4 +126,12 @@ export async function waitFor<T>(probe: () => T | undefined | false | Promise<T 
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * A gateway on a free port in front of one HTTP backend named `echo`, serving `echoTeam()` and
+ * trusting `issuer`; `options` adds or overrides any other setting.
+ */
+export function startEchoGateway(issuer: { issuer: string }, backend: { url: string }, options: Partial<GatewayOptions> = {}): Promise<RunningGateway> {
+  return startGateway({ compiled: echoTeam(), port: 0, resourceUrl: ENDPOINT, issuer: issuer.issuer, backends: [{ name: "echo", url: backend.url }], ...options });
 }
